@@ -1,0 +1,3 @@
+export * from "./filters.js";
+export * from "./tasks.js";
+export * from "./jobs.js";
