@@ -1,0 +1,2 @@
+export * from "./pillow-resize.js";
+export * from "./image-processor.js";
