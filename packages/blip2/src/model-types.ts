@@ -44,10 +44,15 @@ export interface DecodeInput {
   /** [batch, seqLen]; OPT learned positions (the offset of 2 is applied inside the graph). */
   positionIds: BigInt64Array;
   past: KVCache | null;
+  /**
+   * Compute logits only for the last N positions (e.g. 1 during generation: the LM head is the costliest
+   * matmul of a prefill). 0 or absent = every position.
+   */
+  numLogitsToKeep?: number;
 }
 
 export interface DecodeOutput {
-  /** [batch, seqLen, vocabSize] */
+  /** [batch, seqLen, vocabSize] ([batch, numLogitsToKeep, vocabSize] when set) */
   logits: Float32Array;
   present: KVCache;
 }

@@ -1,0 +1,10 @@
+export { CheckpointError } from "./errors.js";
+export { parseBlip2Config, readBlip2Config } from "./config.js";
+export type { Blip2Config, VisionConfig, QFormerConfig, TextConfig } from "./config.js";
+export { SafetensorsCheckpoint } from "./safetensors.js";
+export type { TensorInfo, SourceFileStamp } from "./safetensors.js";
+export { SafetensorsWriter, writeSafetensors } from "./safetensors-writer.js";
+export type { TensorSpec } from "./safetensors-writer.js";
+export { float32ToFloat16, float32ToBfloat16, floatToHalf, halfToFloat, toFloat32 } from "./dtype.js";
+export type { SafetensorsDtype } from "./dtype.js";
+export { Blip2Weights } from "./weights.js";
