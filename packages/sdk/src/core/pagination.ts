@@ -127,7 +127,8 @@ export class Page<Item> implements AsyncIterable<Item> {
  * What list methods return: await it for the first `Page`, or iterate it directly with `for await` to walk
  * every item of every page. The request is sent on first use.
  */
-export class PagePromise<Item> implements PromiseLike<Page<Item>>, AsyncIterable<Item> {
+export class PagePromise<Item> implements Promise<Page<Item>>, AsyncIterable<Item> {
+  readonly [Symbol.toStringTag] = "Promise";
   #promise: Promise<Page<Item>> | undefined;
   readonly #fetch: () => Promise<Page<Item>>;
 

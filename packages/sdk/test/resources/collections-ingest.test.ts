@@ -1,0 +1,307 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { MixpeekError } from "mixpeek";
+import { envelope, makeClient } from "../helpers.js";
+import type { FakeResponse, SeenRequest } from "../helpers.js";
+
+/**
+ * A stateful stand-in for the hosted Mixpeek API, just enough of it for ingest: collections and buckets by
+ * id or name, objects, batches, submit → task.
+ */
+function fakeMixpeek(seed: { collections?: Record<string, unknown>[]; buckets?: Record<string, unknown>[] } = {}) {
+  const collections = [...(seed.collections ?? [])];
+  const buckets = [...(seed.buckets ?? [])];
+  const objects: Record<string, unknown>[] = [];
+  let n = 0;
+  const find = (list: Record<string, unknown>[], key: string, ref: string) =>
+    list.find((x) => x[`${key}_id`] === ref || x[`${key}_name`] === ref);
+  const handler = (req: SeenRequest): FakeResponse => {
+    const p = decodeURIComponent(req.path);
+    const body = req.body as Record<string, unknown>;
+    let m: RegExpExecArray | null;
+    if (req.method === "GET" && (m = /^\/v1\/collections\/([^/]+)$/.exec(p))) {
+      const c = find(collections, "collection", m[1]!);
+      return c ? { body: c } : envelope(404, `Collection ${m[1]} not found`, "NotFoundError");
+    }
+    if (req.method === "GET" && (m = /^\/v1\/buckets\/([^/]+)$/.exec(p))) {
+      const b = find(buckets, "bucket", m[1]!);
+      return b ? { body: b } : envelope(404, `Bucket ${m[1]} not found`, "NotFoundError");
+    }
+    if (req.method === "POST" && p === "/v1/buckets") {
+      const b = { bucket_id: `bkt_${++n}`, ...body };
+      buckets.push(b);
+      return { body: b };
+    }
+    if (req.method === "POST" && p === "/v1/collections") {
+      const c = { collection_id: `col_${++n}`, ...body };
+      collections.push(c);
+      return { body: c };
+    }
+    if (req.method === "POST" && (m = /^\/v1\/buckets\/([^/]+)\/objects$/.exec(p))) {
+      const o = { object_id: `obj_${++n}`, bucket_id: m[1], ...body };
+      objects.push(o);
+      return { body: o };
+    }
+    if (req.method === "POST" && (m = /^\/v1\/buckets\/([^/]+)\/batches$/.exec(p))) {
+      return { body: { batch_id: `btch_${++n}`, bucket_id: m[1], status: "DRAFT", ...body } };
+    }
+    if (req.method === "POST" && /^\/v1\/buckets\/[^/]+\/batches\/[^/]+\/submit$/.test(p)) {
+      return { body: { task_id: `task-${++n}`, task_type: "api_buckets_batches_submit", status: "PENDING" } };
+    }
+    return envelope(404, `no route ${req.method} ${p}`);
+  };
+  return { handler, collections, buckets, objects };
+}
+
+const extractor = { name: "scene_description", version: "v1", params: { model_id: "Salesforce/blip2-opt-2.7b" } };
+const calls = (requests: SeenRequest[]) => requests.map((r) => `${r.method} ${decodeURIComponent(r.path)}`);
+
+const tmp = mkdtempSync(join(tmpdir(), "mixpeek-sdk-ingest-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("collections.ingest", () => {
+  it("creates bucket and collection for a new name, then object → batch → submit", async () => {
+    const api = fakeMixpeek();
+    const { client, requests } = makeClient(api.handler);
+    const res = await client.collections.ingest({
+      collection_id: "my-collection",
+      source: { url: "https://example.com/video.mp4" },
+      feature_extractors: [extractor],
+    });
+    expect(calls(requests)).toEqual([
+      "GET /v1/collections/my-collection",
+      "GET /v1/buckets/my-collection-bucket",
+      "POST /v1/buckets",
+      "POST /v1/collections",
+      "GET /v1/buckets/bkt_1",
+      "POST /v1/buckets/bkt_1/objects",
+      "POST /v1/buckets/bkt_1/batches",
+      "POST /v1/buckets/bkt_1/batches/btch_4/submit",
+    ]);
+    expect(requests[2]!.body).toMatchObject({
+      bucket_name: "my-collection-bucket",
+      bucket_schema: { properties: { video: { type: "video" } } },
+    });
+    expect(requests[3]!.body).toEqual({
+      collection_name: "my-collection",
+      source: { type: "bucket", bucket_ids: ["bkt_1"] },
+      feature_extractor: {
+        feature_extractor_name: "scene_description",
+        version: "v1",
+        parameters: { model_id: "Salesforce/blip2-opt-2.7b" },
+        input_mappings: { video: "video" },
+      },
+    });
+    expect(requests[5]!.body).toEqual({ blobs: [{ property: "video", type: "video", data: "https://example.com/video.mp4" }] });
+    expect(requests[6]!.body).toEqual({ object_ids: ["obj_3"] });
+    expect(res).toEqual({
+      task_id: "task-5",
+      batch_id: "btch_4",
+      object_id: "obj_3",
+      collection_id: "col_2",
+      bucket_id: "bkt_1",
+      status: "PENDING",
+      created_collection: true,
+    });
+  });
+
+  it("uses an existing collection's first source bucket and creates nothing else", async () => {
+    const api = fakeMixpeek({
+      buckets: [{ bucket_id: "bkt_a", bucket_name: "media", bucket_schema: { properties: { title: { type: "string" }, clip: { type: "video" } } } }],
+      collections: [
+        {
+          collection_id: "col_x",
+          collection_name: "scenes",
+          source: { type: "bucket", bucket_ids: ["bkt_a", "bkt_b"] },
+          feature_extractor: { feature_extractor_name: "scene_description", version: "v1", parameters: { model_id: "Salesforce/blip2-opt-2.7b", split_method: "time" }, input_mappings: { video: "clip" } },
+        },
+      ],
+    });
+    const { client, requests } = makeClient(api.handler);
+    const res = await client.collections.ingest({
+      collection_id: "scenes",
+      source: { url: "https://cdn.example.com/a/b/clip.MOV?sig=1" },
+      feature_extractors: [extractor],
+      metadata: { title: "t" },
+    });
+    expect(calls(requests)).toEqual([
+      "GET /v1/collections/scenes",
+      "GET /v1/buckets/bkt_a",
+      "POST /v1/buckets/bkt_a/objects",
+      "POST /v1/buckets/bkt_a/batches",
+      expect.stringMatching(/^POST \/v1\/buckets\/bkt_a\/batches\/btch_\d+\/submit$/),
+    ]);
+    expect(requests[2]!.body).toEqual({
+      blobs: [{ property: "clip", type: "video", data: "https://cdn.example.com/a/b/clip.MOV?sig=1" }],
+      metadata: { title: "t" },
+    });
+    expect(res.collection_id).toBe("col_x");
+    expect(res.created_collection).toBe(false);
+  });
+
+  it("works on an existing collection without feature_extractors", async () => {
+    const api = fakeMixpeek({
+      buckets: [{ bucket_id: "bkt_a", bucket_name: "m", bucket_schema: { properties: { video: { type: "video" } } } }],
+      collections: [{ collection_id: "col_x", collection_name: "scenes", source: { type: "bucket", bucket_ids: ["bkt_a"] } }],
+    });
+    const { client } = makeClient(api.handler);
+    const res = await client.collections.ingest({ collection_id: "col_x", source: { url: "https://e.com/v.webm" } });
+    expect(res.object_id).toMatch(/^obj_/);
+  });
+
+  it("reuses an existing <name>-bucket when only the collection is missing", async () => {
+    const api = fakeMixpeek({
+      buckets: [{ bucket_id: "bkt_old", bucket_name: "pics-bucket", bucket_schema: { properties: { image: { type: "image" } } } }],
+    });
+    const { client, requests } = makeClient(api.handler);
+    const res = await client.collections.ingest({
+      collection_id: "pics",
+      source: { url: "https://e.com/cat.JPG" },
+      feature_extractors: [extractor],
+    });
+    expect(calls(requests)).not.toContain("POST /v1/buckets");
+    expect(requests.find((r) => r.path === "/v1/collections")!.body).toMatchObject({
+      source: { bucket_ids: ["bkt_old"] },
+      feature_extractor: { input_mappings: { image: "image" } },
+    });
+    expect(res.bucket_id).toBe("bkt_old");
+  });
+
+  it("uploads a local file as a base64 blob with mime type and file name", async () => {
+    const file = join(tmp, "frame.png");
+    const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4]);
+    writeFileSync(file, bytes);
+    const api = fakeMixpeek();
+    const { client, requests } = makeClient(api.handler);
+    await client.collections.ingest({ collection_id: "stills", source: { path: file }, feature_extractors: [extractor] });
+    expect(requests.find((r) => r.path === "/v1/buckets")!.body).toMatchObject({
+      bucket_schema: { properties: { image: { type: "image" } } },
+    });
+    const obj = requests.find((r) => r.path.endsWith("/objects"))!;
+    expect(obj.body).toEqual({
+      blobs: [{ property: "image", type: "image", data: { base64: bytes.toString("base64"), mime_type: "image/png", filename: "frame.png" } }],
+    });
+  });
+
+  it("sends in-memory bytes and data URIs", async () => {
+    const api = fakeMixpeek();
+    const { client, requests } = makeClient(api.handler);
+    await client.collections.ingest({
+      collection_id: "mem",
+      source: { data: new Uint8Array([1, 2, 3]), mime_type: "video/mp4", filename: "a.mp4" },
+      feature_extractors: [extractor],
+    });
+    expect(requests.find((r) => r.path.endsWith("/objects"))!.body).toEqual({
+      blobs: [{ property: "video", type: "video", data: { base64: "AQID", mime_type: "video/mp4", filename: "a.mp4" } }],
+    });
+    const uri = "data:image/jpeg;base64,/9j/AA==";
+    await client.collections.ingest({ collection_id: "mem2", source: { data: uri }, feature_extractors: [extractor] });
+    const last = requests.filter((r) => r.path.endsWith("/objects")).at(-1)!;
+    expect(last.body).toEqual({ blobs: [{ property: "image", type: "image", data: uri }] });
+  });
+
+  it("infers the media kind: gif and unknown extensions are video, images are image, type overrides", async () => {
+    const kinds: string[] = [];
+    for (const source of [
+      { url: "https://e.com/anim.gif" },
+      { url: "https://e.com/stream?id=1" },
+      { url: "https://e.com/p.webp" },
+      { url: "https://e.com/p.bin", type: "image" as const },
+      { url: "https://e.com/movie.mkv" },
+    ]) {
+      const api = fakeMixpeek();
+      const { client, requests } = makeClient(api.handler);
+      await client.collections.ingest({ collection_id: "k", source, feature_extractors: [extractor] });
+      kinds.push((requests.find((r) => r.path.endsWith("/objects"))!.body as { blobs: Array<{ type: string }> }).blobs[0]!.type);
+    }
+    expect(kinds).toEqual(["video", "video", "image", "image", "video"]);
+  });
+
+  it("refuses more than one feature extractor before sending anything", async () => {
+    const { client, requests } = makeClient(fakeMixpeek().handler);
+    await expect(
+      client.collections.ingest({
+        collection_id: "c",
+        source: { url: "https://e.com/v.mp4" },
+        feature_extractors: [extractor, { name: "other", version: "v1" }],
+      }),
+    ).rejects.toThrow(/exactly one feature extractor, got 2/);
+    expect(requests).toHaveLength(0);
+  });
+
+  it("rejects bad input with clear errors and no requests", async () => {
+    const { client, requests } = makeClient(fakeMixpeek().handler);
+    const bad: Array<[unknown, RegExp]> = [
+      [{ collection_id: "", source: { url: "https://e.com/v.mp4" } }, /collection_id must be a non-empty string/],
+      [{ collection_id: "c", source: { url: "https://e.com/v.mp4", path: "/x.mp4" } }, /exactly one of url, path or data \(got url, path\)/],
+      [{ collection_id: "c", source: {} }, /got none/],
+      [{ collection_id: "c", source: { url: "file:///etc/passwd" } }, /http\(s\) or s3 URL/],
+      [{ collection_id: "c", source: { url: "https://e.com/doc.pdf", mime_type: "application/pdf" } }, /unsupported media type application\/pdf/],
+      [{ collection_id: "c", source: { path: join(tmp, "missing.mp4") } }, /cannot read .*missing\.mp4 \(ENOENT\)/],
+      [{ collection_id: "c", source: { data: "not base64 !!" } }, /base64 or a data: URI/],
+      [{ collection_id: "c", source: { url: "https://e.com/v.mp4" }, feature_extractors: [{ version: "v1" }] }, /name must be a non-empty string/],
+    ];
+    for (const [params, message] of bad) {
+      await expect(client.collections.ingest(params as never)).rejects.toThrow(message);
+    }
+    expect(requests).toHaveLength(0);
+  });
+
+  it("needs feature_extractors to create a missing collection, and never creates one from a col_ id", async () => {
+    const { client, requests } = makeClient(fakeMixpeek().handler);
+    await expect(client.collections.ingest({ collection_id: "new", source: { url: "https://e.com/v.mp4" } })).rejects.toThrow(
+      /does not exist; pass feature_extractors/,
+    );
+    await expect(
+      client.collections.ingest({ collection_id: "col_abc123", source: { url: "https://e.com/v.mp4" }, feature_extractors: [extractor] }),
+    ).rejects.toThrow(/col_abc123 not found/);
+    expect(calls(requests)).toEqual(["GET /v1/collections/new", "GET /v1/collections/col_abc123"]);
+  });
+
+  it("refuses an existing collection whose extractor or params differ", async () => {
+    const api = fakeMixpeek({
+      buckets: [{ bucket_id: "bkt_a", bucket_name: "m", bucket_schema: { properties: { video: { type: "video" } } } }],
+      collections: [
+        {
+          collection_id: "col_x",
+          collection_name: "qa",
+          source: { type: "bucket", bucket_ids: ["bkt_a"] },
+          feature_extractor: { feature_extractor_name: "scene_description", version: "v1", parameters: { prompt: "What color is the car?" } },
+        },
+      ],
+    });
+    const { client, requests } = makeClient(api.handler);
+    await expect(
+      client.collections.ingest({
+        collection_id: "qa",
+        source: { url: "https://e.com/v.mp4" },
+        feature_extractors: [{ name: "scene_description", version: "v1", params: { prompt: "How many people?" } }],
+      }),
+    ).rejects.toThrow(/already exists with params.prompt "What color is the car\?"/);
+    await expect(
+      client.collections.ingest({ collection_id: "qa", source: { url: "https://e.com/v.mp4" }, feature_extractors: [{ name: "other" }] }),
+    ).rejects.toThrow(MixpeekError);
+    expect(requests.every((r) => r.method === "GET")).toBe(true);
+  });
+
+  it("a bucket without a property of the needed kind is a clear error", async () => {
+    const api = fakeMixpeek({
+      buckets: [{ bucket_id: "bkt_a", bucket_name: "m", bucket_schema: { properties: { video: { type: "video" } } } }],
+      collections: [{ collection_id: "col_x", collection_name: "vids", source: { type: "bucket", bucket_ids: ["bkt_a"] } }],
+    });
+    const { client } = makeClient(api.handler);
+    await expect(client.collections.ingest({ collection_id: "vids", source: { url: "https://e.com/p.png" } })).rejects.toThrow(
+      /has no image property/,
+    );
+  });
+
+  it("server errors propagate as API errors", async () => {
+    const { client } = makeClient(() => envelope(401, "Invalid API key", "UnauthorizedError"));
+    await expect(client.collections.ingest({ collection_id: "c", source: { url: "https://e.com/v.mp4" } })).rejects.toMatchObject({
+      name: "AuthenticationError",
+      status: 401,
+    });
+  });
+});
