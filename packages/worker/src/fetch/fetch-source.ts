@@ -17,6 +17,8 @@ export interface FetchLimits {
   maxRedirects?: number;
   /** Allow loopback/private/link-local targets (trusted networks, tests). @defaultValue false */
   allowPrivateNetworks?: boolean;
+  /** Addresses allowed even though private (an internal media server). @defaultValue [] */
+  allowedAddresses?: readonly string[];
   /** Host resolution (tests inject one); default: the system resolver. */
   lookup?: LookupFn;
   signal?: AbortSignal;
@@ -122,6 +124,7 @@ async function requestOnce(url: URL, limits: FetchLimits, signal: AbortSignal): 
   const pinned = await resolveAllowedHost(url.hostname, {
     allowPrivateNetworks: limits.allowPrivateNetworks ?? false,
     ...(limits.lookup ? { lookup: limits.lookup } : {}),
+    ...(limits.allowedAddresses ? { allowedAddresses: limits.allowedAddresses } : {}),
   });
   // Connect to the address that was checked, never to a fresh resolution of the name.
   const lookup = ((_host: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void) => {

@@ -47,7 +47,7 @@ const systemLookup: LookupFn = async (host) => {
  */
 export async function resolveAllowedHost(
   host: string,
-  opts: { allowPrivateNetworks: boolean; lookup?: LookupFn },
+  opts: { allowPrivateNetworks: boolean; lookup?: LookupFn; allowedAddresses?: readonly string[] },
 ): Promise<ResolvedHost> {
   const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
   const literal = isIP(bare);
@@ -56,10 +56,16 @@ export async function resolveAllowedHost(
     : await (opts.lookup ?? systemLookup)(bare);
   if (addresses.length === 0) throw new Error(`cannot resolve host ${host}`);
   if (!opts.allowPrivateNetworks) {
+    const allowed = new Set((opts.allowedAddresses ?? []).map(normalise));
     for (const a of addresses) {
+      if (allowed.has(normalise(a.address))) continue;
       const range = blockedRange(a.address);
       if (range) throw new BlockedAddressError(host, a.address, range);
     }
   }
   return addresses[0]!;
+}
+
+function normalise(address: string): string {
+  return ipaddr.isValid(address) ? ipaddr.process(address).toString() : address;
 }

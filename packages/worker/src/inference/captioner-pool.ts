@@ -165,7 +165,7 @@ export class CaptionerPool {
     await handle.ready;
     const id = this.nextId++;
     const images = items.map((it) => it.image);
-    const transfer = images.map((im) => im.data.buffer as ArrayBuffer);
+    const transfer = [...new Set(images.map((im) => im.data.buffer as ArrayBuffer))];
     const msg: ToThread = question === null
       ? { type: "run", id, mode: "caption", images, options }
       : { type: "run", id, mode: "answer", question, images, options };
