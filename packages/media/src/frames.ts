@@ -1,0 +1,229 @@
+import { mediaConfig, type RunOptions } from "./config.js";
+import { MediaError } from "./errors.js";
+import { decodeImage, type RgbFrame } from "./image.js";
+import { probeMedia, type MediaProbe } from "./probe.js";
+import { runProcess, stderrSummary } from "./process.js";
+
+export interface ExtractFramesOptions extends RunOptions {
+  /** Scale frames down (never up) to at most this width, keeping the display aspect ratio. */
+  maxWidth?: number;
+  /** A probe of the same file, to skip probing again. */
+  probe?: MediaProbe;
+  /**
+   * Frames decoded by one ffmpeg process: each is its own input with a fast, accurate `-ss` seek and its own
+   * output pipe. Larger batches spawn fewer processes but keep more decoders open at once. @defaultValue 8
+   */
+  batchSize?: number;
+}
+
+/**
+ * Decodes the frames shown at `times` (seconds from the start) to packed RGB in display orientation, in
+ * the order given. Each frame is the one on screen at its time (the last presented at or before it); times at
+ * or past the end give the last frame. Images ignore the times and give the decoded image for each.
+ * Memory stays at one frame per requested time plus ffmpeg's decoders: the video is never buffered.
+ */
+export async function extractFrames(path: string, times: number[], options: ExtractFramesOptions = {}): Promise<RgbFrame[]> {
+  if (!Array.isArray(times) || times.some((t) => typeof t !== "number" || Number.isNaN(t))) {
+    throw new TypeError("times must be an array of numbers (seconds)");
+  }
+  if (options.maxWidth !== undefined && (!Number.isInteger(options.maxWidth) || options.maxWidth < 1)) {
+    throw new RangeError(`maxWidth must be a positive integer, got ${options.maxWidth}`);
+  }
+  const batchSize = options.batchSize ?? 8;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 64) throw new RangeError(`batchSize must be an integer in 1..64, got ${batchSize}`);
+  if (times.length === 0) return [];
+
+  const probe = options.probe ?? (await probeMedia(path, options));
+  if (probe.kind === "image") {
+    const image = await decodeImage(path, options.maxWidth === undefined ? {} : { maxWidth: options.maxWidth });
+    return times.map(() => image);
+  }
+
+  const { width, height } = outputSize(probe, options.maxWidth);
+  const duration = probe.durationSec ?? Infinity;
+  const out: (RgbFrame | null)[] = times.map(() => null);
+  const seekable: number[] = [];
+  times.forEach((t, i) => {
+    if (t < duration) seekable.push(i);
+  });
+
+  // The frame on screen at t is the last one presented at or before t: decode a short window ending at t
+  // (a frame and a half at the average rate; three average frames, at most 2 s, when the rate varies) and
+  // keep its last frame.
+  const window = !probe.fps ? 1 : probe.variableFrameRate ? Math.min(2, 3 / probe.fps) : 1.5 / probe.fps;
+  const pending = await decodeInBatches(path, seekable, batchSize, (i) => {
+    const t = Math.max(0, times[i]!);
+    const seek = Math.max(0, t - window);
+    return { seek, windowSec: t - seek + 1e-4 };
+  }, out, width, height, options);
+  // Nothing presented in the window (sparse frames): take the first frame after t instead.
+  await decodeInBatches(path, pending, batchSize, (i) => ({ seek: Math.max(0, times[i]!) }), out, width, height, options);
+
+  // Times past the end, and times inside the last frame's display span (after which nothing starts).
+  const missing = out.flatMap((f, i) => (f === null ? [times[i]!] : []));
+  if (missing.length > 0) {
+    let last: RgbFrame;
+    try {
+      last = await decodeLastFrame(path, width, height, options);
+    } catch (err) {
+      if (!(err instanceof MediaError) || err.code !== "corrupt") throw err;
+      const at = missing.map((t) => t.toFixed(3)).join(", ");
+      throw new MediaError("corrupt", `no frame could be decoded at ${at} s of ${path}: the file is truncated or corrupt (${stderrSummary(err.stderr ?? "", 1) || "no frames"})`, {
+        path,
+        stderr: err.stderr,
+        cause: err,
+      });
+    }
+    for (let i = 0; i < out.length; i++) if (out[i] === null) out[i] = last;
+  }
+  return out as RgbFrame[];
+}
+
+/** Decodes out[i] for each index, `batchSize` per process; returns the indices that got no frame. */
+async function decodeInBatches(
+  path: string,
+  indices: number[],
+  batchSize: number,
+  request: (i: number) => FrameRequest,
+  out: (RgbFrame | null)[],
+  width: number,
+  height: number,
+  options: RunOptions,
+): Promise<number[]> {
+  const missing: number[] = [];
+  for (let b = 0; b < indices.length; b += batchSize) {
+    const idx = indices.slice(b, b + batchSize);
+    const frames = await decodeBatch(path, idx.map(request), width, height, options);
+    idx.forEach((i, k) => {
+      const frame = frames[k] ?? null;
+      out[i] = frame;
+      if (frame === null) missing.push(i);
+    });
+  }
+  return missing;
+}
+
+/** The RGB output size for a probe: display size, scaled down to `maxWidth`. */
+export function outputSize(probe: MediaProbe, maxWidth?: number): { width: number; height: number } {
+  let width = probe.width;
+  let height = probe.height;
+  if (maxWidth !== undefined && width > maxWidth) {
+    height = Math.max(1, Math.round((height * maxWidth) / width));
+    width = maxWidth;
+  }
+  return { width, height };
+}
+
+/** Filters after ffmpeg's automatic rotation: force the exact size (so byte counts are known) and RGB. */
+function frameFilter(width: number, height: number): string {
+  return `scale=${width}:${height}:flags=bicubic,setsar=1,format=rgb24`;
+}
+
+/** Where one output starts decoding and, for a window, where it stops (exclusive, relative to the seek). */
+interface FrameRequest {
+  seek: number;
+  /** Keep frames presented before this many seconds after `seek`, and return the last of them. Absent: the first frame. */
+  windowSec?: number;
+}
+
+/**
+ * One ffmpeg process: input k is the file with a fast, accurate seek to requests[k].seek; output k writes raw
+ * RGB frames to fd 3+k, of which the last complete one is kept (at most two frame buffers per output).
+ */
+async function decodeBatch(path: string, requests: FrameRequest[], width: number, height: number, options: RunOptions): Promise<(RgbFrame | null)[]> {
+  const cfg = mediaConfig();
+  const frameBytes = width * height * 3;
+  const state = requests.map(() => ({ current: new Uint8Array(frameBytes) as Uint8Array, last: null as Uint8Array | null, filled: 0 }));
+  const args = ["-hide_banner", "-nostdin", "-nostats", "-v", "error"];
+  for (const r of requests) args.push("-ss", r.seek.toFixed(6), "-i", path);
+  requests.forEach((r, k) => {
+    const filter = frameFilter(width, height);
+    args.push("-map", `${k}:v:0`);
+    if (r.windowSec === undefined) args.push("-frames:v", "1", "-vf", filter);
+    else args.push("-vf", `trim=end=${r.windowSec.toFixed(6)},${filter}`);
+    args.push("-f", "rawvideo", `pipe:${3 + k}`);
+  });
+  const result = await runProcess({
+    bin: cfg.ffmpegPath,
+    tool: "ffmpeg",
+    path,
+    timeoutMs: options.timeoutMs ?? cfg.ffmpegTimeoutMs,
+    signal: options.signal,
+    extraPipes: requests.length,
+    args,
+    onData: (fd, chunk) => {
+      const st = state[fd - 3];
+      if (!st) return;
+      let off = 0;
+      while (off < chunk.length) {
+        const n = Math.min(chunk.length - off, frameBytes - st.filled);
+        st.current.set(chunk.subarray(off, off + n), st.filled);
+        st.filled += n;
+        off += n;
+        if (st.filled === frameBytes) {
+          const done = st.current;
+          st.current = st.last ?? new Uint8Array(frameBytes);
+          st.last = done;
+          st.filled = 0;
+        }
+      }
+    },
+  });
+  const frames = state.map((st) => (st.last ? { data: st.last, width, height } : null));
+  const partial = state.some((st) => st.filled !== 0);
+  if (partial || (result.exitCode !== 0 && frames.every((f) => f === null))) {
+    throw decodeFailure(path, `frames at ${requests.map((r) => (r.seek + (r.windowSec ?? 0)).toFixed(3)).join(", ")} s`, result.stderr, result.exitCode);
+  }
+  return frames;
+}
+
+/** The last frame of the video, read from a seek a few seconds before the end (one frame kept at a time). */
+async function decodeLastFrame(path: string, width: number, height: number, options: RunOptions): Promise<RgbFrame> {
+  const cfg = mediaConfig();
+  const frameBytes = width * height * 3;
+  let current: Uint8Array = new Uint8Array(frameBytes);
+  let last: Uint8Array | null = null;
+  let filled = 0;
+  const result = await runProcess({
+    bin: cfg.ffmpegPath,
+    tool: "ffmpeg",
+    path,
+    timeoutMs: options.timeoutMs ?? cfg.ffmpegTimeoutMs,
+    signal: options.signal,
+    args: [
+      "-hide_banner", "-nostdin", "-nostats", "-v", "error",
+      "-sseof", "-3", "-i", path,
+      "-map", "0:v:0", "-vf", frameFilter(width, height), "-f", "rawvideo", "pipe:1",
+    ],
+    onData: (_fd, chunk) => {
+      let off = 0;
+      while (off < chunk.length) {
+        const n = Math.min(chunk.length - off, frameBytes - filled);
+        current.set(chunk.subarray(off, off + n), filled);
+        filled += n;
+        off += n;
+        if (filled === frameBytes) {
+          const done = current;
+          current = last ?? new Uint8Array(frameBytes);
+          last = done;
+          filled = 0;
+        }
+      }
+    },
+  });
+  if (last === null) {
+    throw decodeFailure(path, "the last frame", result.stderr, result.exitCode, true);
+  }
+  return { data: last, width, height };
+}
+
+function decodeFailure(path: string, what: string, stderr: string, exitCode: number | null, nothingDecoded = false): MediaError {
+  const summary = stderrSummary(stderr);
+  const corrupt = nothingDecoded || /Invalid data|corrupt|error while decoding|partial file|End of file/i.test(stderr);
+  const hint = nothingDecoded ? " (is the file truncated?)" : "";
+  return new MediaError(
+    corrupt ? "corrupt" : "ffmpeg_failed",
+    `cannot decode ${what} of ${path}${hint}: ${summary || `ffmpeg exit code ${exitCode}`}`,
+    { path, stderr },
+  );
+}
