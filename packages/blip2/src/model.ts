@@ -25,6 +25,7 @@ export async function loadBlip2Model(modelDir: string, options: LoadModelOptions
     precision,
     outDir: options.cacheDir ?? join(modelDir, "onnx", precision),
     log,
+    ...options.quantization,
   });
   return OnnxBlip2Model.open(report.files, dims, visionDims, precision, options.device ?? "auto", log);
 }

@@ -110,11 +110,11 @@ export class SafetensorsCheckpoint {
       }
       shardNames.add(shard);
     }
-    for (const shard of [...shardNames].sort()) {
-      const path = join(modelDir, shard);
+    const shards = [...shardNames].sort().map((s) => join(modelDir, s));
+    for (const path of shards) {
       if (!existsSync(path)) throw new CheckpointError(`shard ${path} listed in ${basename(indexFile)} is missing`, path);
-      this.openShard(path);
     }
+    for (const path of shards) this.openShard(path);
     for (const [name, shard] of Object.entries(weightMap as Record<string, string>)) {
       const info = this.tensors.get(name);
       if (!info) throw new CheckpointError(`${indexFile}: tensor ${name} is not in shard ${shard}`, indexFile);
