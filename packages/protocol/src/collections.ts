@@ -4,7 +4,7 @@ import { FilterInput } from "./filters.js";
 import { VectorIndexDefinition } from "./extractors.js";
 
 export const FieldPassthrough = z.union([
-  z.string().min(1).transform((source_path) => ({ source_path })),
+  z.string().min(1).transform((source_path) => ({ source_path, target_path: null as string | null | undefined })),
   z.object({
     source_path: z.string().min(1),
     target_path: z.string().nullish(),

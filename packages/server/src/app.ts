@@ -1,0 +1,111 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { errorCodeForStatus } from "@scenecap/protocol";
+import type { BlobStore, CollectionStore } from "@scenecap/store";
+import { authenticate, resolveNamespace } from "./auth.js";
+import type { ServerConfig } from "./config.js";
+import { AppContext } from "./context.js";
+import { ApiError } from "./errors.js";
+import type { Authenticator, RouteRegistry } from "./http.js";
+import type { JobQueue } from "./queue.js";
+import { bucketRoutes, uploadRoutes } from "./routes/buckets.routes.js";
+import { collectionRoutes } from "./routes/collections.routes.js";
+import { namespaceRoutes } from "./routes/namespaces.routes.js";
+import { retrieverRoutes } from "./routes/retrievers.routes.js";
+import type { RouteEnv } from "./routes/shared.js";
+import { systemRoutes } from "./routes/system.routes.js";
+import { taskRoutes } from "./routes/tasks.routes.js";
+
+export interface CreateServerOptions {
+  store: CollectionStore;
+  queue: JobQueue;
+  blobs: BlobStore;
+  config: ServerConfig;
+  /** Fastify logger option (false, true, pino options or a pino instance). @defaultValue false */
+  logger?: FastifyServerOptions["logger"] | FastifyServerOptions["loggerInstance"];
+}
+
+/** Maps any thrown error to an `ApiError` (the one place statuses are decided). */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const e = err as FastifyError & { name?: string };
+  switch (e?.name) {
+    case "StoreConflictError": return new ApiError("conflict", e.message);
+    case "StoreInputError": return new ApiError("bad_request", e.message);
+    case "BlobNotFoundError": return new ApiError("not_found", e.message);
+    case "InvalidBlobKeyError": return new ApiError("bad_request", e.message);
+  }
+  switch (e?.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE": return new ApiError("payload_too_large", "Request body is larger than the server's limit");
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY": return new ApiError("bad_request", `Malformed JSON body: ${e.message}`);
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE": return new ApiError("unsupported_media_type", "Unsupported Content-Type; send application/json");
+  }
+  if (e instanceof SyntaxError || (e?.statusCode === 400 && /JSON/i.test(e.message ?? ""))) {
+    return new ApiError("bad_request", `Malformed JSON body: ${e.message}`);
+  }
+  if (typeof e?.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500) {
+    return new ApiError(errorCodeForStatus(e.statusCode), e.message);
+  }
+  return new ApiError("internal", "Internal server error");
+}
+
+/**
+ * The Mixpeek-compatible REST API as a Fastify instance. It never listens: call `listen()` yourself
+ * (or use `startServer`), or drive it with `inject()` in tests.
+ */
+export function createServer(opts: CreateServerOptions): FastifyInstance {
+  const { store, queue, blobs, config } = opts;
+  const logger = opts.logger ?? false;
+  const isInstance = typeof logger === "object" && logger !== null && typeof (logger as { child?: unknown }).child === "function";
+  const app = Fastify({
+    ...(isInstance ? { loggerInstance: logger as never } : { logger: logger as FastifyServerOptions["logger"] }),
+    bodyLimit: config.bodyLimit,
+    routerOptions: { ignoreTrailingSlash: true },
+    disableRequestLogging: false,
+  }) as unknown as FastifyInstance;
+  const ctx = new AppContext(store, queue, blobs, config);
+  const registry: RouteRegistry = [];
+  const auth: Authenticator = {
+    key: (req) => authenticate(store, req.headers.authorization),
+    namespace: (req, key) => {
+      const h = req.headers["x-namespace"];
+      return resolveNamespace(store, key, Array.isArray(h) ? h[0] : h);
+    },
+  };
+
+  app.decorateRequest("apiKey", null);
+  app.decorateRequest("namespaceId", null);
+
+  // JSON bodies: an empty body is "no body" (clients POST list calls without one); the rest is parsed safely.
+  const defaultJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    if (text.trim() === "") return done(null, undefined);
+    defaultJson(req, text, done);
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const apiErr = toApiError(err);
+    if (apiErr.status >= 500) req.log.error({ err }, "request failed");
+    reply.code(apiErr.status).send(apiErr.toEnvelope());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const e = new ApiError("not_found", `Route ${req.method} ${req.url.split("?")[0]} not found`);
+    reply.code(404).send(e.toEnvelope());
+  });
+
+  const env: RouteEnv = { app, ctx, registry, auth };
+  systemRoutes(env);
+  namespaceRoutes(env);
+  bucketRoutes(env);
+  collectionRoutes(env);
+  taskRoutes(env);
+  retrieverRoutes(env);
+  app.register(async (child) => {
+    child.removeAllContentTypeParsers();
+    child.addContentTypeParser("*", (_req, payload, done) => done(null, payload));
+    uploadRoutes({ ...env, app: child });
+  });
+  return app;
+}

@@ -1,0 +1,9 @@
+export { createServer, toApiError, type CreateServerOptions } from "./app.js";
+export { startServer, type RunningServer } from "./main.js";
+export { loadConfig, defineConfig, EnvSchema, ConfigError, type ServerConfig } from "./config.js";
+export { BullJobQueue, LocalJobQueue, type JobQueue, type BullJobQueueOptions } from "./queue.js";
+export { createApiKey, seedApiKeys, hashApiKey, type CreatedApiKey } from "./auth.js";
+export { ApiError } from "./errors.js";
+export { BlobSigner, resolveBlobRefs, decodeBlobData } from "./blobs.js";
+export { buildOpenApi } from "./http.js";
+export { VERSION } from "./version.js";
