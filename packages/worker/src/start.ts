@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import type { BlobStore, CollectionStore } from "@scenecap/store";
-import * as storePkg from "@scenecap/store";
+import { createBlobStore, createStore } from "@scenecap/store";
 import { loadWorkerConfig, type WorkerConfig } from "./config.js";
 import { errorMessage } from "./errors.js";
 import { CaptionerPool } from "./inference/captioner-pool.js";
@@ -32,26 +32,8 @@ export interface RunningWorker {
   readonly stopped: Promise<void>;
 }
 
-type StoreFactories = {
-  openStore?: (url: string) => Promise<CollectionStore>;
-  createStore?: (url: string) => Promise<CollectionStore> | CollectionStore;
-  createBlobStore?: (dir: string) => Promise<BlobStore> | BlobStore;
-  LocalBlobStore?: new (dir: string) => BlobStore;
-};
-
 async function defaultOpenStore(url: string): Promise<CollectionStore> {
-  const f = storePkg as unknown as StoreFactories;
-  const store = f.openStore ? await f.openStore(url) : f.createStore ? await f.createStore(url) : null;
-  if (!store) throw new Error("the store package exports no store factory");
-  await store.migrate();
-  return store;
-}
-
-async function defaultOpenBlobs(dir: string): Promise<BlobStore> {
-  const f = storePkg as unknown as StoreFactories;
-  if (f.createBlobStore) return f.createBlobStore(dir);
-  if (f.LocalBlobStore) return new f.LocalBlobStore(dir);
-  throw new Error("the store package exports no blob store");
+  return createStore(url); // applies pending migrations
 }
 
 /**
@@ -63,7 +45,7 @@ export async function startWorker(config: WorkerConfig = loadWorkerConfig(), dep
   const log = deps.log ?? ((msg: string) => console.error(`[scenecap worker] ${msg}`));
   buildHandlerMap(); // refuse to start when a job has no handler
   const store = await (deps.openStore ?? defaultOpenStore)(config.storeUrl);
-  const blobs = await (deps.openBlobs ?? defaultOpenBlobs)(config.blobDir);
+  const blobs = await (deps.openBlobs ?? createBlobStore)(config.blobDir);
   const captioners = new CaptionerPool({
     device: config.device,
     precision: config.precision,

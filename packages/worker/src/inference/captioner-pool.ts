@@ -18,6 +18,8 @@ export interface CaptionerPoolOptions {
   /** @defaultValue "loadCaptioner" */
   loaderExport?: string;
   log?: (msg: string) => void;
+  /** Extra serialisable loader options (e.g. `cacheDir` for built graphs). */
+  loadOptions?: Record<string, unknown>;
 }
 
 /** What a job asks for: caption (no question) or VQA answer, with generation options. */
@@ -65,6 +67,7 @@ export class CaptionerPool {
   private readonly loaderModule: string;
   private readonly loaderExport: string;
   private readonly log: (msg: string) => void;
+  private readonly loadOptions: Record<string, unknown>;
 
   constructor(opts: CaptionerPoolOptions = {}) {
     this.device = opts.device ?? "auto";
@@ -72,6 +75,7 @@ export class CaptionerPool {
     this.loaderModule = opts.loaderModule ?? "@scenecap/blip2";
     this.loaderExport = opts.loaderExport ?? "loadCaptioner";
     this.log = opts.log ?? (() => {});
+    this.loadOptions = opts.loadOptions ?? {};
     this.batcher = new Batcher((key, items) => this.runBatch(key, items), {
       maxBatchSize: opts.batchSize ?? 8,
       maxWaitMs: opts.batchWaitMs ?? 20,
@@ -113,6 +117,7 @@ export class CaptionerPool {
       modelDir,
       device: this.device,
       precision: this.precision,
+      loadOptions: this.loadOptions,
     };
     const worker = new Worker(threadEntry.url, {
       workerData: threadEntry.entry ? { ...init, __entry: threadEntry.entry } : init,

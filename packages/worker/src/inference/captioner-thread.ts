@@ -21,7 +21,12 @@ async function load(): Promise<void> {
       | ((dir: string, opts: Record<string, unknown>) => Promise<Captioner>)
       | undefined;
     if (typeof loader !== "function") throw new Error(`${init.loaderModule} has no export ${init.loaderExport}`);
-    captioner = await loader(init.modelDir, { device: init.device, precision: init.precision });
+    captioner = await loader(init.modelDir, {
+      ...init.loadOptions,
+      device: init.device,
+      precision: init.precision,
+      log: (m: string) => console.error(`[captioner] ${m}`),
+    });
     send({ type: "ready", device: captioner.device, precision: captioner.precision });
   } catch (err) {
     send({ type: "load_error", message: err instanceof Error ? err.message : String(err) });

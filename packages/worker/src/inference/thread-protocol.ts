@@ -8,6 +8,7 @@ export interface ThreadInit {
   modelDir: string;
   device: string;
   precision: string;
+  loadOptions: Record<string, unknown>;
 }
 
 export interface RawImage {
