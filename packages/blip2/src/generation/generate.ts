@@ -77,7 +77,16 @@ export async function prefill(
   batch: number,
   textIds: readonly (readonly number[])[],
   padTokenId: number,
-): Promise<{ logits: Float32Array; seqLen: number; vocabSize: number; cache: KVCache; prompts: Prompt[] }> {
+  options: { lastLogitsOnly?: boolean; imageTokenId?: number | null } = {},
+): Promise<{
+  /** [batch, logitsPerRow, vocab]: every position, or only the last with `lastLogitsOnly` */
+  logits: Float32Array;
+  logitsPerRow: number;
+  seqLen: number;
+  vocabSize: number;
+  cache: KVCache;
+  prompts: Prompt[];
+}> {
   const numQuery = model.dims.numQueryTokens;
   const hidden = model.dims.text.hiddenSize;
   if (batch < 1) throw new Error("no images given: the batch is empty");
@@ -87,7 +96,7 @@ export async function prefill(
     throw new Error(`query embeddings have ${queryEmbeds.length} values, expected ${batch}×${numQuery}×${hidden}`);
   }
   const { prompts, paddedText, textLen } = buildPrompts(
-    { queryEmbeds, batch, textIds, settings: { padTokenId } as GenerationSettings },
+    { queryEmbeds, batch, textIds, settings: { padTokenId } as GenerationSettings, imageTokenId: options.imageTokenId ?? null },
     numQuery,
   );
   const seqLen = numQuery + textLen;
@@ -111,10 +120,21 @@ export async function prefill(
       positionIds[b * seqLen + t] = BigInt(pos[t]!);
     }
   });
-  const out = await model.decode({ inputsEmbeds, batch, seqLen, attentionMask, positionIds, past: null });
-  const vocabSize = out.logits.length / (batch * seqLen);
-  if (!Number.isInteger(vocabSize)) throw new Error(`decoder returned ${out.logits.length} logits for ${batch}×${seqLen}`);
-  return { logits: out.logits, seqLen, vocabSize, cache: out.present, prompts };
+  const out = await model.decode({
+    inputsEmbeds,
+    batch,
+    seqLen,
+    attentionMask,
+    positionIds,
+    past: null,
+    ...(options.lastLogitsOnly ? { numLogitsToKeep: 1 } : {}),
+  });
+  const vocabSize = model.dims.text.vocabSize;
+  const logitsPerRow = out.logits.length / (batch * vocabSize);
+  if (!Number.isInteger(logitsPerRow) || logitsPerRow < 1 || logitsPerRow > seqLen) {
+    throw new Error(`decoder returned ${out.logits.length} logits for batch ${batch}, vocab ${vocabSize}`);
+  }
+  return { logits: out.logits, logitsPerRow, seqLen, vocabSize, cache: out.present, prompts };
 }
 
 /** One decoding row in flight: which item it belongs to and its mask so far. */
@@ -158,7 +178,10 @@ export async function generate(model: Blip2Model, req: GenerateRequest): Promise
       `prompt (${longest} positions incl. ${numQuery} query tokens) + maxNewTokens ${settings.maxNewTokens} exceeds the model's ${maxPos} positions`,
     );
   }
-  const pre = await prefill(model, req.queryEmbeds, req.batch, req.textIds, settings.padTokenId);
+  const pre = await prefill(model, req.queryEmbeds, req.batch, req.textIds, settings.padTokenId, {
+    lastLogitsOnly: true,
+    imageTokenId: req.imageTokenId ?? null,
+  });
   const processors = buildProcessors(settings);
   if (req.processors) processors.processors.push(...req.processors);
   const V = pre.vocabSize;
@@ -178,7 +201,7 @@ export async function generate(model: Blip2Model, req: GenerateRequest): Promise
     let rows: Row[] = pre.prompts.map((p, b) => ({ item: b, mask: [...p.mask], validCount: p.validCount }));
     let cache = pre.cache;
     let logits = pre.logits;
-    let seqLen = pre.seqLen;
+    let seqLen = pre.logitsPerRow;
     for (let step = 0; rows.length > 0; step++) {
       const keep: number[] = [];
       const next: number[] = [];
@@ -231,7 +254,7 @@ export async function generate(model: Blip2Model, req: GenerateRequest): Promise
     let cache = model.selectCache(pre.cache, expand);
     let rows: Row[] = expand.map((b) => ({ item: b, mask: [...pre.prompts[b]!.mask], validCount: pre.prompts[b]!.validCount }));
     // logits row r of the current step: for the prefill it is the item's last position
-    let rowLogits = (r: number): Float32Array => lastRow(pre.logits, expand[r]!, pre.seqLen);
+    let rowLogits = (r: number): Float32Array => lastRow(pre.logits, expand[r]!, pre.logitsPerRow);
     while (rows.length > 0) {
       const select: number[] = [];
       const next: number[] = [];

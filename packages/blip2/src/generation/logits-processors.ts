@@ -26,7 +26,7 @@ export class MinLengthLogitsProcessor implements LogitsProcessor {
     readonly minLength: number,
     readonly eosTokenIds: readonly number[],
   ) {}
-  process(history: readonly number[], scores: Float32Array | Float64Array): void {
+  process(history: readonly number[], scores: Float32Array | Float64Array, _promptLength = 0): void {
     if (history.length < this.minLength) {
       for (const id of this.eosTokenIds) if (id >= 0 && id < scores.length) scores[id] = -Infinity;
     }
@@ -38,7 +38,7 @@ export class RepetitionPenaltyLogitsProcessor implements LogitsProcessor {
   constructor(readonly penalty: number) {
     if (!(penalty > 0)) throw new Error(`repetitionPenalty must be > 0, got ${penalty}`);
   }
-  process(history: readonly number[], scores: Float32Array | Float64Array): void {
+  process(history: readonly number[], scores: Float32Array | Float64Array, _promptLength = 0): void {
     const seen = new Set<number>();
     for (const id of history) {
       if (seen.has(id) || id < 0 || id >= scores.length) continue;
