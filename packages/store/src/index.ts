@@ -1,3 +1,4 @@
+import { PostgresStore } from "./postgres/pg-store.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
 import type { CollectionStore } from "./types.js";
 import { parseStoreUrl } from "./url.js";
@@ -6,6 +7,7 @@ export * from "./types.js";
 export { StoreConflictError, StoreInputError, BlobNotFoundError, InvalidBlobKeyError } from "./errors.js";
 export { createBlobStore, resolveBlobKey } from "./blob-store.js";
 export { SqliteStore } from "./sqlite/sqlite-store.js";
+export { PostgresStore } from "./postgres/pg-store.js";
 export { parseStoreUrl } from "./url.js";
 export type { StoreLocation } from "./url.js";
 export { documentText, searchTerms } from "./common.js";
@@ -20,7 +22,7 @@ export async function createStore(url: string): Promise<CollectionStore> {
   if (loc.backend === "sqlite") {
     store = new SqliteStore(loc.file);
   } else {
-    throw new Error("postgres backend not built yet");
+    store = new PostgresStore(loc.connectionString, loc.schema);
   }
   try {
     await store.migrate();

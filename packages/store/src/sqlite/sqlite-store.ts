@@ -431,7 +431,8 @@ class SqliteJobs implements LocalJobQueue {
       const row = this.db
         .prepare(`UPDATE jobs SET state = 'active', lease_until = @until, attempts_made = attempts_made + 1, updated_at = @now
                   WHERE seq = (SELECT seq FROM jobs
-                               WHERE (state = 'waiting' AND run_at <= @now) OR (state = 'active' AND lease_until <= @now)
+                               WHERE (state = 'waiting' AND run_at <= @now)
+                                  OR (state = 'active' AND lease_until <= @now AND attempts_made < max_attempts)
                                ORDER BY run_at, seq LIMIT 1)
                   RETURNING *`)
         .get({ now, until }) as Row | undefined;
