@@ -37,7 +37,10 @@ export const DEFAULT_IMAGE_PROCESSOR_CONFIG: ImageProcessorConfig = {
 const triple = (v: unknown, name: string, fallback: [number, number, number]): [number, number, number] => {
   if (v === undefined) return fallback;
   if (typeof v === "number") return [v, v, v];
-  if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === "number")) return [v[0], v[1], v[2]];
+  if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === "number")) {
+    const [a, b, c] = v as [number, number, number];
+    return [a, b, c];
+  }
   throw new Error(`preprocessor_config.json: ${name} must be a number or 3 numbers`);
 };
 
