@@ -13,7 +13,7 @@ import { createBullWorker, type BullRunner } from "../src/runners/bull.js";
 import { corruptFile, patternClip, sceneClip } from "./helpers/clips.js";
 import { REDIS_URL, tempDir, TINY_MODEL_DIR, uniq } from "./helpers/env.js";
 import { seed } from "./helpers/records.js";
-import { openBlobs, openPostgres, pgUrlWithSchema } from "./helpers/stores.js";
+import { dropPgSchema, openBlobs, openPostgres, pgUrlWithSchema } from "./helpers/stores.js";
 
 async function connectRedis(): Promise<Redis> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true, retryStrategy: () => null });
@@ -88,6 +88,7 @@ describe("createBullWorker (Redis + PostgreSQL + tiny BLIP-2)", () => {
     }
     await events?.close();
     await store?.close();
+    if (store) await dropPgSchema(schema);
     await redis?.quit();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
