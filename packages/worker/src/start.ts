@@ -20,6 +20,8 @@ export interface StartWorkerDeps {
   handleSignals?: boolean;
   /** Captioner loader module (tests). @defaultValue "@scenecap/blip2" */
   loaderModule?: string;
+  /** Extra captioner loader options, e.g. `cacheDir` for built graphs. */
+  loadOptions?: Record<string, unknown>;
 }
 
 export interface RunningWorker {
@@ -52,6 +54,7 @@ export async function startWorker(config: WorkerConfig = loadWorkerConfig(), dep
     batchSize: config.batchSize,
     batchWaitMs: config.batchWaitMs,
     ...(deps.loaderModule ? { loaderModule: deps.loaderModule } : {}),
+    ...(deps.loadOptions ? { loadOptions: deps.loadOptions } : {}),
     log,
   });
   const pipeline: PipelineConfig = {
