@@ -8,35 +8,37 @@
 import { Mixpeek } from "mixpeek";
 import type { Document, Task } from "mixpeek";
 
-const videoUrl = process.argv[2];
-const apiKey = process.env.SCENECAP_API_KEY;
-if (!videoUrl || !apiKey) {
-  console.error("usage: SCENECAP_API_KEY=<key> npx tsx examples/ingest-video.ts <video-url>");
-  console.error("(`scenecap dev` prints the key; SCENECAP_BASE_URL defaults to http://localhost:8080)");
-  process.exit(2);
+const videoUrl = process.argv[2] ?? usage();
+const apiKey = process.env.SCENECAP_API_KEY || usage();
+
+async function main(): Promise<void> {
+  const mx = new Mixpeek({ apiKey, baseUrl: process.env.SCENECAP_BASE_URL ?? "http://localhost:8080" });
+  const ingested = await mx.collections.ingest({
+    collection_id: "my-collection",
+    source: { url: videoUrl },
+    feature_extractors: [{ name: "scene_description", version: "v1",
+                           params: { model_id: "Salesforce/blip2-opt-2.7b" } }]
+  });
+  console.log(`task ${ingested.task_id}: object ${ingested.object_id} → collection ${ingested.collection_id}`);
+
+  const task = await mx.tasks.wait(ingested.task_id, { onProgress: printProgress });
+  if (task.status !== "COMPLETED") {
+    console.error(`task ended ${task.status}: ${task.error ?? JSON.stringify(task.additional_data ?? {})}`);
+    process.exit(1);
+  }
+
+  // Documents of this video only (the collection also holds earlier ingests).
+  for await (const doc of mx.collections.documents.list(ingested.collection_id, { limit: 100 })) {
+    const root = rootObjectId(doc);
+    if (root !== undefined && root !== ingested.object_id) continue;
+    console.log(`${clock(doc.start_time)}–${clock(doc.end_time)}  ${doc.description ?? ""}`);
+  }
 }
 
-const mx = new Mixpeek({ apiKey, baseUrl: process.env.SCENECAP_BASE_URL ?? "http://localhost:8080" });
-const ingested = await mx.collections.ingest({
-  collection_id: "my-collection",
-  source: { url: videoUrl },
-  feature_extractors: [{ name: "scene_description", version: "v1",
-                         params: { model_id: "Salesforce/blip2-opt-2.7b" } }]
-});
-console.log(`task ${ingested.task_id}: object ${ingested.object_id} → collection ${ingested.collection_id}`);
-
-const task = await mx.tasks.wait(ingested.task_id, { onProgress: printProgress });
-if (task.status !== "COMPLETED") {
-  console.error(`task ended ${task.status}: ${task.error ?? JSON.stringify(task.additional_data ?? {})}`);
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? `${err.name}: ${err.message}` : err);
   process.exit(1);
-}
-
-// Documents of this video only (the collection also holds earlier ingests).
-for await (const doc of mx.collections.documents.list(ingested.collection_id, { limit: 100 })) {
-  const root = rootObjectId(doc);
-  if (root !== undefined && root !== ingested.object_id) continue;
-  console.log(`${clock(doc.start_time)}–${clock(doc.end_time)}  ${doc.description ?? ""}`);
-}
+});
 
 function printProgress(t: Task): void {
   const data = t.additional_data ?? {};
@@ -53,4 +55,10 @@ function rootObjectId(doc: Document): unknown {
 function clock(seconds: number | undefined): string {
   const s = Math.max(0, seconds ?? 0);
   return `${Math.floor(s / 60)}:${(s % 60).toFixed(1).padStart(4, "0")}`;
+}
+
+function usage(): never {
+  console.error("usage: SCENECAP_API_KEY=<key> npx tsx examples/ingest-video.ts <video-url>");
+  console.error("(`scenecap dev` prints the key; SCENECAP_BASE_URL defaults to http://localhost:8080)");
+  process.exit(2);
 }

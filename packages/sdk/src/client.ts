@@ -243,7 +243,8 @@ export class Mixpeek {
           headers: undefined,
         };
       }
-      const message = err instanceof Error && err.message ? `Connection error: ${err.message}` : undefined;
+      const target = `${req.method.toUpperCase()} ${this.baseUrl}${req.path}`;
+      const message = `Connection error: ${err instanceof Error && err.message ? err.message : "request failed"} (${target})`;
       return { ok: false, error: new APIConnectionError({ message, cause: err }), retryable: true, headers: undefined };
     } finally {
       clearTimeout(timer);

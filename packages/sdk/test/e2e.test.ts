@@ -4,14 +4,9 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiKey, createServer, defineConfig, LocalJobQueue } from "@scenecap/server";
-import { createBlobStore, createStore } from "@scenecap/store";
-import type { CollectionStore } from "@scenecap/store";
 import {
   AuthenticationError,
   ConflictError,
@@ -20,27 +15,23 @@ import {
   UnprocessableEntityError,
 } from "mixpeek";
 import type { Bucket } from "mixpeek";
+import { startTestServer } from "./server-fixture.js";
+import type { RunningTestServer } from "./server-fixture.js";
 
-let server: ReturnType<typeof createServer>;
-let store: CollectionStore;
+let srv: RunningTestServer;
 let baseUrl: string;
+let dir: string;
 let mx: Mixpeek;
-const dir = mkdtempSync(join(tmpdir(), "mixpeek-sdk-e2e-"));
 
 beforeAll(async () => {
-  store = await createStore("sqlite::memory:");
-  const config = defineConfig({ dataDir: dir, blobDir: join(dir, "blobs"), storeUrl: "sqlite::memory:", queue: { kind: "local" } });
-  server = createServer({ store, queue: new LocalJobQueue(store), blobs: createBlobStore(config.blobDir), config });
-  await server.listen({ port: 0, host: "127.0.0.1" });
-  baseUrl = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
-  const key = await createApiKey(store, "sdk-e2e");
-  mx = new Mixpeek({ apiKey: key.secret, baseUrl, namespace: null, retryDelay: { initialDelay: 1, maxDelay: 5 } });
+  srv = await startTestServer();
+  baseUrl = srv.baseUrl;
+  dir = srv.dir;
+  mx = new Mixpeek({ apiKey: srv.apiKey, baseUrl, namespace: null, retryDelay: { initialDelay: 1, maxDelay: 5 } });
 });
 
 afterAll(async () => {
-  await server?.close();
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await srv?.close();
 });
 
 const sceneExtractor = { name: "scene_description", version: "v1", params: { model_id: "Salesforce/blip2-opt-2.7b" } };

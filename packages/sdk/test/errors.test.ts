@@ -94,7 +94,7 @@ describe("error messages", () => {
     const err = (await client.tasks.get("t").catch((e: unknown) => e)) as APIConnectionError;
     expect(err).toBeInstanceOf(APIConnectionError);
     expect(err.status).toBeUndefined();
-    expect(err.message).toMatch(/ECONNREFUSED/);
+    expect(err.message).toBe("Connection error: connect ECONNREFUSED 127.0.0.1:1 (GET http://mixpeek.test/v1/tasks/t)");
     expect((err.cause as Error).message).toMatch(/ECONNREFUSED/);
     expect(requests).toHaveLength(1);
   });
