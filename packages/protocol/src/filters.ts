@@ -122,7 +122,8 @@ export function normalizeFilters(raw: unknown): LogicalOperator | undefined {
 /** Lenient filter input (any of the forms above); parses to the canonical `LogicalOperator`. */
 export const FilterInput = z
   .union([
-    z.object({
+    // loose: unknown keys (shorthand fields) must reach normalizeFilters untouched
+    z.looseObject({
       AND: z.array(z.record(z.string(), z.unknown())).optional(),
       OR: z.array(z.record(z.string(), z.unknown())).optional(),
       NOT: z.array(z.record(z.string(), z.unknown())).optional(),

@@ -61,7 +61,6 @@ export function createServer(opts: CreateServerOptions): FastifyInstance {
     ...(isInstance ? { loggerInstance: logger as never } : { logger: logger as FastifyServerOptions["logger"] }),
     bodyLimit: config.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true },
-    disableRequestLogging: false,
   }) as unknown as FastifyInstance;
   const ctx = new AppContext(store, queue, blobs, config);
   const registry: RouteRegistry = [];

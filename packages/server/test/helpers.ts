@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
-import { createBlobStore, createStore, type CollectionStore } from "@scenecap/store";
+import { createBlobStore, createStore, type BlobStore, type CollectionStore } from "@scenecap/store";
 import { createApiKey, createServer, defineConfig, LocalJobQueue, type JobQueue, type ServerConfig } from "@scenecap/server";
 
 export interface Harness {
@@ -11,6 +11,7 @@ export interface Harness {
   queue: JobQueue;
   key: string;
   blobDir: string;
+  blobs: BlobStore;
   config: ServerConfig;
   /** inject with the test key (and optional namespace) */
   call(method: InjectOptions["method"], url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
@@ -23,11 +24,12 @@ export async function harness(overrides: Partial<ServerConfig> = {}): Promise<Ha
   const blobDir = await mkdtemp(path.join(tmpdir(), "scenecap-server-"));
   const config = defineConfig({ blobDir, signingSecret: "test-signing-secret-123456", bodyLimit: 2 * 1024 * 1024, ...overrides });
   const queue = new LocalJobQueue(store);
-  const app = createServer({ store, queue, blobs: createBlobStore(blobDir), config });
+  const blobs = createBlobStore(blobDir);
+  const app = createServer({ store, queue, blobs, config });
   await app.ready();
   const { secret } = await createApiKey(store, "test");
   return {
-    app, store, queue, key: secret, blobDir, config,
+    app, store, queue, key: secret, blobDir, blobs, config,
     call: (method, url, body, headers = {}) =>
       app.inject({
         method,
