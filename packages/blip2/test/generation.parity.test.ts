@@ -94,4 +94,35 @@ describe("generation parity on the tiny checkpoint", () => {
     for (let v = 0; v < V; v++) maxErr = Math.max(maxErr, Math.abs(padded.logits[v]! - alone.logits[v]!));
     expect(maxErr).toBeLessThan(1e-4);
   });
+  it("generates the same tokens for prompts of different lengths in one batch as alone (greedy and beam)", async () => {
+    const tok = await loadTokenizer(fixture);
+    const bytes = await Promise.all(manifest.images.map((i) => readFile(path.join(fixture, i.file))));
+    const { pixelValues, batch } = await preprocessImages(bytes);
+    const q = await model.encodeImages(pixelValues, batch);
+    const prompts = [tok.encode(""), tok.encode(manifest.prompts.vqa!.text!), tok.encode("a picture of")];
+    const per = q.length / batch;
+    for (const numBeams of [1, 3]) {
+      const settings = {
+        maxNewTokens: 8,
+        minNewTokens: 0,
+        numBeams,
+        lengthPenalty: 1,
+        earlyStopping: false as const,
+        repetitionPenalty: 1,
+        eosTokenIds: [manifest.special_ids.eos_token_id],
+        padTokenId: manifest.special_ids.pad_token_id,
+      };
+      const together = await generate(model, { queryEmbeds: q, batch, textIds: prompts, settings, imageTokenId: manifest.special_ids.image_token_index });
+      for (let b = 0; b < batch; b++) {
+        const [alone] = await generate(model, {
+          queryEmbeds: q.subarray(b * per, (b + 1) * per),
+          batch: 1,
+          textIds: [prompts[b]!],
+          settings,
+          imageTokenId: manifest.special_ids.image_token_index,
+        });
+        expect(together[b]!.tokens, `beams ${numBeams} item ${b}`).toEqual(alone!.tokens);
+      }
+    }
+  });
 });

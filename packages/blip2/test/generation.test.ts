@@ -241,4 +241,22 @@ describe("logits processors and settings", () => {
       generate(model, { queryEmbeds: model.queryEmbeds([1]), batch: 1, textIds: [[BOS, 3]], settings: settings({ maxNewTokens: 5 }) }),
     ).rejects.toThrow(/exceeds the model's 8 positions/);
   });
+  it("puts HF's <image> placeholders into the history the processors see", async () => {
+    const model = new FakeBlip2Model({ vocabSize: 9 });
+    const IMG = 8;
+    const s = settings({ repetitionPenalty: 3, maxNewTokens: 4 });
+    const [withPlaceholders] = await generate(model, { queryEmbeds: model.queryEmbeds([3]), batch: 1, textIds: [[BOS]], settings: s, imageTokenId: IMG });
+    expect(withPlaceholders!.promptIds).toEqual([IMG, IMG, BOS]);
+    // the reference with the placeholder ids in the penalised history
+    const out: number[] = [];
+    while (out.length < s.maxNewTokens) {
+      const logits = Float32Array.from(model.logitsFor([30, 31], [BOS, ...out]));
+      new RepetitionPenaltyLogitsProcessor(3).process([IMG, IMG, BOS, ...out], logits);
+      let best = 0;
+      for (let v = 1; v < logits.length; v++) if (logits[v]! > logits[best]!) best = v;
+      out.push(best);
+      if (best === EOS) break;
+    }
+    expect(withPlaceholders!.tokens).toEqual(out);
+  });
 });
