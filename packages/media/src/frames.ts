@@ -14,6 +14,12 @@ export interface ExtractFramesOptions extends RunOptions {
    * output pipe. Larger batches spawn fewer processes but keep more decoders open at once. @defaultValue 8
    */
   batchSize?: number;
+  /**
+   * `exact`: the frame on screen at each time (decodes from the preceding keyframe up to the time).
+   * `keyframe`: the keyframe at or before each time, decoding one frame per time. Much faster on long GOPs,
+   * but the frame can lie up to one keyframe interval before the time (often seconds). @defaultValue "exact"
+   */
+  seekMode?: "exact" | "keyframe";
 }
 
 /**
@@ -50,13 +56,19 @@ export async function extractFrames(path: string, times: number[], options: Extr
   // The frame on screen at t is the last one presented at or before t: decode a short window ending at t
   // (a frame and a half at the average rate; three average frames, at most 2 s, when the rate varies) and
   // keep its last frame.
+  // In keyframe mode, decode just the keyframe at or before t.
   const window = !probe.fps ? 1 : probe.variableFrameRate ? Math.min(2, 3 / probe.fps) : 1.5 / probe.fps;
+  const keyframe = options.seekMode === "keyframe";
+  if (options.seekMode !== undefined && !keyframe && options.seekMode !== "exact") {
+    throw new RangeError(`seekMode must be "exact" or "keyframe", got ${String(options.seekMode)}`);
+  }
   const pending = await decodeInBatches(path, seekable, batchSize, (i) => {
     const t = Math.max(0, times[i]!);
+    if (keyframe) return { seek: t, keyframe: true };
     const seek = Math.max(0, t - window);
     return { seek, windowSec: t - seek + 1e-4 };
   }, out, width, height, options);
-  // Nothing presented in the window (sparse frames): take the first frame after t instead.
+  // Nothing presented in the window (sparse frames), or no keyframe found: take the first frame after t.
   await decodeInBatches(path, pending, batchSize, (i) => ({ seek: Math.max(0, times[i]!) }), out, width, height, options);
 
   // Times past the end, and times inside the last frame's display span (after which nothing starts).
@@ -124,6 +136,8 @@ interface FrameRequest {
   seek: number;
   /** Keep frames presented before this many seconds after `seek`, and return the last of them. Absent: the first frame. */
   windowSec?: number;
+  /** Decode only the keyframe at or before `seek`. */
+  keyframe?: boolean;
 }
 
 /**
@@ -135,7 +149,10 @@ async function decodeBatch(path: string, requests: FrameRequest[], width: number
   const frameBytes = width * height * 3;
   const state = requests.map(() => ({ current: new Uint8Array(frameBytes) as Uint8Array, last: null as Uint8Array | null, filled: 0 }));
   const args = ["-hide_banner", "-nostdin", "-nostats", "-v", "error"];
-  for (const r of requests) args.push("-ss", r.seek.toFixed(6), "-i", path);
+  for (const r of requests) {
+    if (r.keyframe) args.push("-skip_frame", "nokey", "-noaccurate_seek");
+    args.push("-ss", r.seek.toFixed(6), "-i", path);
+  }
   requests.forEach((r, k) => {
     const filter = frameFilter(width, height);
     args.push("-map", `${k}:v:0`);

@@ -51,6 +51,15 @@ describe("extractFrames", () => {
     expect(near(meanColour(end!), BLUE)).toBe(false);
   });
 
+  it("keyframe mode returns the keyframe at or before each time", async () => {
+    const frames = await extractFrames(f.cuts, [1.9, 4.5, 6.9, 30], { seekMode: "keyframe" });
+    expect(frames.map((fr) => fr.data.byteLength)).toEqual([57600, 57600, 57600, 57600]);
+    expect(near(meanColour(frames[0]!), RED)).toBe(true);
+    expect(near(meanColour(frames[1]!), BLUE)).toBe(true);
+    expect(near(meanColour(frames[2]!), RED) || near(meanColour(frames[2]!), BLUE)).toBe(false);
+    await expect(extractFrames(f.cuts, [1], { seekMode: "fast" as "exact" })).rejects.toThrow(RangeError);
+  });
+
   it("scales down to maxWidth keeping the aspect ratio", async () => {
     const [fr] = await extractFrames(f.cuts, [1], { maxWidth: 80 });
     expect([fr!.width, fr!.height]).toEqual([80, 60]);
