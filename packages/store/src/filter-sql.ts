@@ -69,8 +69,12 @@ function flag(cond: FilterCondition): boolean {
 
 function leaf(cond: FilterCondition, cs: boolean, d: FilterDialect, params: Params): string {
   const parts = parseFieldPath(cond.field);
-  const t = d.target(parts, params);
   const v = cond.value;
+  if ((cond.operator === "in" || cond.operator === "nin") && Array.isArray(v) && v.length === 0) {
+    // Decided without looking at the field (and without binding its path).
+    return cond.operator === "in" ? d.falseSql : d.trueSql;
+  }
+  const t = d.target(parts, params);
   switch (cond.operator) {
     case "eq":
       return d.coalesceFalse(d.eq(t, v, cs, params));
