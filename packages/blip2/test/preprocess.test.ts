@@ -1,9 +1,11 @@
 import { readFile } from "node:fs/promises";
+import { crc32, deflateSync } from "node:zlib";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import {
+  decodeImage,
   ImageDecodeError,
   loadImageProcessorConfig,
   pillowResize,
@@ -114,6 +116,39 @@ describe("Pillow resize", () => {
     const out = pillowResize({ data: Uint8Array.from([0, 0, 255, 255]), width: 4, height: 1, channels: 1 }, 2, 1);
     expect(out.data[0]).toBeLessThan(out.data[1]!);
     expect(out.data[0]! + out.data[1]!).toBe(255);
+  });
+});
+
+/** Insert a PNG chunk right after IHDR. */
+function withChunk(png: Buffer, type: string, data: Buffer): Buffer {
+  const ihdrEnd = 8 + 8 + png.readUInt32BE(8) + 4;
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, "latin1");
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
+  return Buffer.concat([png.subarray(0, ihdrEnd), head, data, crc, png.subarray(ihdrEnd)]);
+}
+
+describe("decoding like Pillow", () => {
+  it("ignores embedded ICC profiles (Pillow does not colour-manage)", async () => {
+    const raw = Buffer.from(Array.from({ length: 4 * 4 * 3 }, (_, i) => (i * 53) % 256));
+    const plain = await sharp(raw, { raw: { width: 4, height: 4, channels: 3 } }).png().toBuffer();
+    const icc = (await sharp(await sharp(raw, { raw: { width: 4, height: 4, channels: 3 } }).withIccProfile("p3").png().toBuffer()).metadata()).icc!;
+    const tagged = withChunk(plain, "iCCP", Buffer.concat([Buffer.from("p3\0\0", "latin1"), deflateSync(icc)]));
+    expect((await sharp(tagged).metadata()).icc).toBeDefined();
+    // a colour-managed decode would change the samples; ours keeps them
+    const managed = await sharp(tagged).raw().toBuffer();
+    expect(managed.equals(raw)).toBe(false);
+    const decoded = await decodeImage(tagged);
+    expect(Buffer.from(decoded.data).equals(raw)).toBe(true);
+  });
+
+  it("applies EXIF orientation", async () => {
+    const raw = Buffer.from(Array.from({ length: 4 * 2 * 3 }, (_, i) => i * 10));
+    const jpeg = await sharp(raw, { raw: { width: 4, height: 2, channels: 3 } }).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const decoded = await decodeImage(jpeg);
+    expect([decoded.width, decoded.height]).toEqual([2, 4]);
   });
 });
 

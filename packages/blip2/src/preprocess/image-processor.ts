@@ -96,13 +96,14 @@ export class ImageDecodeError extends Error {
 }
 
 /**
- * Decode an encoded image to 8-bit interleaved pixels at its native size (EXIF orientation applied, no resizing,
- * no colour management), keeping whatever bands the file has (1–4).
+ * Decode an encoded image to 8-bit interleaved pixels at its native size (EXIF orientation applied, no resizing),
+ * keeping whatever bands the file has (1–4). Embedded ICC profiles are ignored, as Pillow ignores them: the stored
+ * sample values are what the reference preprocessing sees.
  */
 export async function decodeImage(bytes: Uint8Array): Promise<RawImage> {
   if (bytes.length === 0) throw new ImageDecodeError("image is empty (0 bytes)");
   try {
-    const { data, info } = await sharp(bytes, { failOn: "error" })
+    const { data, info } = await sharp(bytes, { failOn: "error", ignoreIcc: true })
       .autoOrient()
       .raw({ depth: "uchar" })
       .toBuffer({ resolveWithObject: true });
