@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { FilterInput, matchesFilter, normalizeFilters, FilterSyntaxError } from "@scenecap/protocol";
+
+describe("normalizeFilters", () => {
+  it("keeps a full tree", () => {
+    const f = { AND: [{ field: "a", operator: "eq", value: 1 }, { OR: [{ field: "b", operator: "gt", value: 2 }] }], case_sensitive: true };
+    expect(normalizeFilters(f)).toEqual(f);
+  });
+  it("wraps a bare condition (operator defaults to eq)", () => {
+    expect(normalizeFilters({ field: "metadata.title", value: "x" })).toEqual({ AND: [{ field: "metadata.title", operator: "eq", value: "x" }] });
+  });
+  it("expands the shorthand, with operator objects", () => {
+    expect(normalizeFilters({ "metadata.title": "x", year: { gte: 2020, $lt: 2030 } })).toEqual({
+      AND: [
+        { field: "metadata.title", operator: "eq", value: "x" },
+        { field: "year", operator: "gte", value: 2020 },
+        { field: "year", operator: "lt", value: 2030 },
+      ],
+    });
+  });
+  it("accepts lowercase logical keys and single objects", () => {
+    expect(normalizeFilters({ or: { a: 1 } })).toEqual({ OR: [{ field: "a", operator: "eq", value: 1 }] });
+  });
+  it("empty → undefined; junk → FilterSyntaxError with a path", () => {
+    expect(normalizeFilters({})).toBeUndefined();
+    expect(normalizeFilters(null)).toBeUndefined();
+    expect(() => normalizeFilters({ AND: [5] })).toThrow(FilterSyntaxError);
+    try {
+      normalizeFilters({ AND: [{ field: "x", operator: "near" }] });
+    } catch (e) {
+      expect((e as FilterSyntaxError).path).toEqual(["AND", 0, "operator"]);
+    }
+  });
+  it("FilterInput parses every form and reports bad ones as issues", () => {
+    expect(FilterInput.parse({ "metadata.title": "x" })).toEqual({ AND: [{ field: "metadata.title", operator: "eq", value: "x" }] });
+    const bad = FilterInput.safeParse({ AND: [{ field: "x", operator: "near" }] });
+    expect(bad.success).toBe(false);
+  });
+});
+
+describe("matchesFilter", () => {
+  const doc = { title: "Dog Days", n: 5, tags: ["a", "b"], nested: { s: "hello" }, nil: null };
+  const t = (f: unknown) => matchesFilter(doc, normalizeFilters(f));
+  it("evaluates every operator", () => {
+    expect(t({ title: "dog days" })).toBe(true); // case-insensitive by default
+    expect(t({ field: "title", value: "dog days", case_sensitive: true })).toBe(false);
+    expect(t({ n: { gt: 4, lte: 5 } })).toBe(true);
+    expect(t({ n: { lt: 5 } })).toBe(false);
+    expect(t({ n: { in: [1, 5] } })).toBe(true);
+    expect(t({ n: { nin: [1, 5] } })).toBe(false);
+    expect(t({ tags: { contains: "b" } })).toBe(true);
+    expect(t({ tags: "a" })).toBe(true);
+    expect(t({ "nested.s": { starts_with: "he", ends_with: "lo" } })).toBe(true);
+    expect(t({ "nested.s": { regex: "^H.l+o$" } })).toBe(true);
+    expect(t({ missing: { exists: false } })).toBe(true);
+    expect(t({ title: { exists: true } })).toBe(true);
+    expect(t({ nil: { is_null: true } })).toBe(true);
+    expect(t({ title: { text: "days" } })).toBe(true);
+    expect(t({ title: { ne: "x" } })).toBe(true);
+  });
+  it("combines AND / OR / NOT", () => {
+    expect(t({ OR: [{ field: "n", value: 1 }, { field: "n", value: 5 }] })).toBe(true);
+    expect(t({ NOT: [{ field: "n", value: 5 }] })).toBe(false);
+    expect(t({ AND: [{ field: "n", value: 5 }, { NOT: [{ field: "title", operator: "contains", value: "cat" }] }] })).toBe(true);
+  });
+});
