@@ -162,3 +162,20 @@ describe("bad input", () => {
     ).rejects.toThrow(/expected 2x2x3 = 12/);
   });
 });
+
+describe("Pillow references (convert('RGB') + bicubic resize)", () => {
+  const refDir = fileURLToPath(new URL("./fixtures/pillow-reference/", import.meta.url));
+  it("reproduces Pillow's bytes for every reference image", async () => {
+    const { cases } = JSON.parse(await readFile(path.join(refDir, "cases.json"), "utf8")) as {
+      cases: { image: string; mode: string; width: number; height: number; resize_to: [number, number]; expected_rgb: string }[];
+    };
+    expect(cases.length).toBeGreaterThan(0);
+    for (const c of cases) {
+      const rgb = toRgb(await decodeImage(await readFile(path.join(refDir, c.image))));
+      expect([rgb.width, rgb.height], c.image).toEqual([c.width, c.height]);
+      const out = pillowResize(rgb, c.resize_to[0], c.resize_to[1]);
+      const expected = await readFile(path.join(refDir, c.expected_rgb));
+      expect(Buffer.from(out.data).equals(expected), `${c.image} (${c.mode})`).toBe(true);
+    }
+  });
+});
