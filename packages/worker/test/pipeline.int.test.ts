@@ -103,6 +103,7 @@ describe("processObject (real ffmpeg, tiny BLIP-2, SQLite)", () => {
     const frames = await extractFrames(files.scenes!, frameTimes.flat(), { maxWidth: 640 });
     const expected = await reference.caption(frames.map((f) => ({ data: f.data, width: f.width, height: f.height, channels: 3 as const })), { maxNewTokens: 8, minNewTokens: 0, numBeams: 1 });
     expect(docs.map((d) => d.fields.description)).toEqual(expected.map((r) => r.text));
+    expect(docs.every((d) => typeof d.fields.description === "string" && d.fields.description.length > 0)).toBe(true);
 
     for (const d of docs) {
       expect(d.fields.title).toBe("three scenes");
