@@ -13,6 +13,14 @@ describe("REST API happy paths (SQLite store, local queue)", () => {
     expect(res.json()).toMatchObject({ status: "ok", store: "sqlite", queue: "local" });
   });
 
+  it("list calls accept an empty JSON body and a trailing slash", async () => {
+    const empty = await h.app.inject({ method: "POST", url: "/v1/buckets/list", headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json" }, payload: "" });
+    expect(empty.statusCode).toBe(200);
+    expect(empty.json()).toMatchObject({ results: [], total_count: 0 });
+    const slash = await h.call("POST", "/v1/namespaces/", { namespace_name: "slashed" });
+    expect(slash.statusCode).toBe(200);
+  });
+
   it("namespaces: create, get by id and name, update, list, delete", async () => {
     const created = await h.call("POST", "/v1/namespaces", { namespace_name: "media", description: "d",
       feature_extractors: [{ feature_extractor_name: "scene_description", version: "v1" }] });
