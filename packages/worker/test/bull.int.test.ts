@@ -142,9 +142,7 @@ describe("createBullWorker (Redis + PostgreSQL + tiny BLIP-2)", () => {
     expect((await queueCounts(queue)).isPaused).toBe(false);
   });
 
-  it("a worker process SIGKILLed mid-job: another worker completes it without duplicate documents", async () => {
-    await Promise.all(runners.splice(0).map((r) => r.close()));
-    const s = await seed(store, { ns, params: { model_id: TINY_MODEL_DIR, time_split_interval: 0.5, max_new_tokens: 4 }, sources: [{ objectId: uniq("obj"), url: await upload(files.long!) }] });
+  async function spawnChild(): Promise<ChildProcess> {
     const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", fileURLToPath(new URL("./fixtures/bull-child.ts", import.meta.url))], {
       env: {
         ...process.env,
@@ -164,6 +162,13 @@ describe("createBullWorker (Redis + PostgreSQL + tiny BLIP-2)", () => {
       child.stdout!.on("data", (d) => String(d).includes("ready") && resolve());
       child.on("exit", (code) => reject(new Error(`child exited early (${code}): ${stderr}`)));
     });
+    return child;
+  }
+
+  it("a worker process SIGKILLed mid-job: another worker completes it without duplicate documents", async () => {
+    await Promise.all(runners.splice(0).map((r) => r.close()));
+    const s = await seed(store, { ns, params: { model_id: TINY_MODEL_DIR, time_split_interval: 0.5, max_new_tokens: 4 }, sources: [{ objectId: uniq("obj"), url: await upload(files.long!) }] });
+    const child = await spawnChild();
     await enqueue(s.payloads[0]!);
     const key = `${s.collectionId}:${s.payloads[0]!.object_id}`;
     await waitFor(async () => ((await task(s.taskId)).additional_data.jobs[key]?.segments_done ?? 0) >= 3, 60_000, "the child to caption a few segments");
@@ -184,5 +189,23 @@ describe("createBullWorker (Redis + PostgreSQL + tiny BLIP-2)", () => {
     expect(docs.total).toBe(60);
     expect(new Set(docs.items.map((d) => d.document_id)).size).toBe(60);
     expect(new Set(docs.items.map((d) => (d.fields._internal as any).segment_index)).size).toBe(60);
+  });
+
+  it("a job that stalls more often than allowed fails and records FAILED on the task", async () => {
+    await Promise.all(runners.splice(0).map((r) => r.close()));
+    const s = await seed(store, { ns, params: { model_id: TINY_MODEL_DIR, time_split_interval: 0.5, max_new_tokens: 4 }, sources: [{ objectId: uniq("obj"), url: await upload(files.long!) }] });
+    const child = await spawnChild();
+    await enqueue(s.payloads[0]!);
+    const key = `${s.collectionId}:${s.payloads[0]!.object_id}`;
+    await waitFor(async () => ((await task(s.taskId)).additional_data.jobs[key]?.segments_done ?? 0) >= 1, 60_000, "the child to start");
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    startRunner({ maxStalledCount: 0 });
+    const failed = await waitFor(async () => {
+      const t = await task(s.taskId);
+      return t.status === "FAILED" ? t : null;
+    }, 60_000, "the stalled job to be failed");
+    expect(failed.error).toMatch(/stalled/);
+    expect(failed.additional_data.jobs[key].status).toBe("FAILED");
   });
 });

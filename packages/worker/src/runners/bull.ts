@@ -1,8 +1,9 @@
 import { Worker, type ConnectionOptions, type Job } from "bullmq";
-import { defaultJobOptions, type QueueName } from "@scenecap/protocol";
+import { defaultJobOptions, JobName, ProcessObjectPayload, type QueueName } from "@scenecap/protocol";
 import { errorMessage } from "../errors.js";
 import { buildHandlerMap, dispatch, queuesOf, type HandlerRegistration } from "../jobs/catalogue.js";
 import type { JobContext } from "../pipeline/process-object.js";
+import { recordJobState } from "../pipeline/task-state.js";
 
 export type JobDeps = Pick<JobContext, "store" | "blobs" | "captioners" | "config" | "log">;
 
@@ -17,6 +18,8 @@ export interface BullWorkerOptions extends JobDeps {
   lockDuration?: number;
   /** How often stalled jobs (a worker died) are looked for. @defaultValue 30 000 */
   stalledInterval?: number;
+  /** Times a job may stall (its worker died) before it fails instead of being retried. @defaultValue 1 */
+  maxStalledCount?: number;
   /** @defaultValue the full catalogue */
   handlers?: readonly HandlerRegistration[];
   /** Start consuming at once. @defaultValue true */
@@ -60,11 +63,23 @@ export function createBullWorker(opts: BullWorkerOptions): BullRunner {
         concurrency: opts.concurrency ?? 1,
         lockDuration: opts.lockDuration ?? 60_000,
         stalledInterval: opts.stalledInterval ?? 30_000,
+        maxStalledCount: opts.maxStalledCount ?? 1,
         autorun: opts.autorun ?? true,
       },
     );
     worker.on("error", (err) => log(`worker error on ${queue}: ${err.message}`));
-    worker.on("failed", (job, err) => log(`job ${job?.id ?? "?"} failed (attempt ${job?.attemptsMade ?? "?"}): ${errorMessage(err)}`));
+    worker.on("failed", (job, err) => {
+      log(`job ${job?.id ?? "?"} failed (attempt ${job?.attemptsMade ?? "?"}): ${errorMessage(err)}`);
+      // A job that failed without its processor finishing (stalled too often: its workers kept dying)
+      // never recorded FAILED itself; do it here so the task reaches a terminal state.
+      if (job && job.name === JobName.ProcessObject && /stalled/i.test(errorMessage(err))) {
+        const parsed = ProcessObjectPayload.safeParse(job.data);
+        if (parsed.success) {
+          void recordJobState(opts.store, parsed.data, { status: "FAILED", segments_done: 0, segments_total: 0, error: errorMessage(err) })
+            .catch((e) => log(`could not record the failure of ${job.id}: ${errorMessage(e)}`));
+        }
+      }
+    });
     return worker;
   });
   return {
