@@ -222,6 +222,25 @@ describe("REST API happy paths (SQLite store, local queue)", () => {
     expect((await h.call("GET", `/v1/collections/${collection.collection_id}`, undefined, hdr)).statusCode).toBe(404);
   });
 
+  it("collections keep field_passthrough (string and object forms) and explicit input_mappings; bad mappings → 422", async () => {
+    await h.call("POST", "/v1/namespaces", { namespace_name: "passthrough" });
+    const hdr = { "x-namespace": "passthrough" };
+    const b = json(await h.call("POST", "/v1/buckets", { bucket_name: "m", bucket_schema: { properties: { clip: { type: "video" }, title: { type: "string" } } } }, hdr));
+    const c = json(await h.call("POST", "/v1/collections", {
+      collection_name: "pt", source: { bucket_id: b.bucket_id },
+      feature_extractor: { feature_extractor_name: "scene_description", input_mappings: { video: "clip" },
+        field_passthrough: ["title", { source_path: "metadata.lang", target_path: "language", default: "en" }] },
+    }, hdr));
+    expect(c.feature_extractor.input_mappings).toEqual({ video: "clip" });
+    expect(c.feature_extractor.field_passthrough).toEqual([{ source_path: "title" }, { source_path: "metadata.lang", target_path: "language", default: "en" }]);
+    expect(c.output_schema.properties.language).toBeTruthy();
+    const bad = await h.call("POST", "/v1/collections", {
+      collection_name: "pt2", source: { bucket_id: b.bucket_id }, feature_extractor: { feature_extractor_name: "scene_description", input_mappings: { video: "nope" } },
+    }, hdr);
+    expect(bad.statusCode).toBe(422);
+    expect(json(bad).error.details.validation_errors[0].path).toBe("feature_extractor.input_mappings.video");
+  });
+
   it("documents: create, get, list (filters, search), delete; document_count", async () => {
     await h.call("POST", "/v1/namespaces", { namespace_name: "docs" });
     const hdr = { "x-namespace": "docs" };

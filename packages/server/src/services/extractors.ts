@@ -118,7 +118,12 @@ export function resolveCollectionExtractor(fe: FeatureExtractorConfig, bucketSch
     }
   }
 
-  const passthrough = fe.field_passthrough.map((p) => ({ source_path: p.source_path, ...(p.target_path ? { target_path: p.target_path } : {}) }));
+  const passthrough = fe.field_passthrough.map((p) => ({
+    source_path: p.source_path,
+    ...(p.target_path ? { target_path: p.target_path } : {}),
+    ...("default" in p && p.default !== undefined ? { default: p.default } : {}),
+    ...("required" in p && p.required !== undefined ? { required: p.required } : {}),
+  }));
   const outputSchema: Record<string, unknown> = { ...outputProperties };
   for (const p of passthrough) outputSchema[(p.target_path ?? p.source_path).replace(/^metadata\./, "")] = { type: "string" };
   return {
