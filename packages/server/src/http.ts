@@ -114,7 +114,6 @@ function toComponentSchema(schema: z.ZodType, name: string, io: "input" | "outpu
   delete raw.$schema;
   const defs = (raw.$defs ?? {}) as Record<string, Json>;
   delete raw.$defs;
-  let selfReferenced = false;
   const rewrite = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(rewrite);
     if (v && typeof v === "object") {
@@ -122,7 +121,6 @@ function toComponentSchema(schema: z.ZodType, name: string, io: "input" | "outpu
       for (const [k, x] of Object.entries(v)) {
         if (k === "$ref" && typeof x === "string") {
           if (x === "#") {
-            selfReferenced = true;
             o[k] = `#/components/schemas/${name}`;
           } else if (x.startsWith("#/$defs/")) {
             o[k] = `#/components/schemas/${name}_${x.slice("#/$defs/".length)}`;
@@ -136,7 +134,6 @@ function toComponentSchema(schema: z.ZodType, name: string, io: "input" | "outpu
   for (const [k, d] of Object.entries(defs)) components[`${name}_${k}`] = rewrite(d);
   const body = rewrite(raw) as Json;
   components[name] = body;
-  void selfReferenced;
   return { $ref: `#/components/schemas/${name}` };
 }
 
