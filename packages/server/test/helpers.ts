@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
-import { createBlobStore, createStore, type BlobStore, type CollectionStore } from "@scenecap/store";
+import { createBlobStore, createStore, PostgresStore, type BlobStore, type CollectionStore } from "@scenecap/store";
 import { createApiKey, createServer, defineConfig, LocalJobQueue, type JobQueue, type ServerConfig } from "@scenecap/server";
 
 export interface Harness {
@@ -18,9 +18,36 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A server on an in-memory SQLite store, the local job queue and a temp blob dir. */
-export async function harness(overrides: Partial<ServerConfig> = {}): Promise<Harness> {
-  const store = await createStore("sqlite::memory:");
+export const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** A store backend the suites run against. */
+export interface Backend {
+  name: string;
+  open(): Promise<CollectionStore>;
+}
+
+export const sqliteBackend: Backend = { name: "sqlite", open: () => createStore("sqlite::memory:") };
+
+/** PostgreSQL in a fresh schema per harness (dropped on close). */
+export const postgresBackend: Backend = {
+  name: "postgres",
+  async open() {
+    const u = new URL(DATABASE_URL);
+    u.searchParams.set("schema", `server_test_${process.pid}_${Math.random().toString(36).slice(2, 9)}`);
+    try {
+      return await createStore(u.toString());
+    } catch (err) {
+      throw new Error(
+        `PostgreSQL is not reachable at ${DATABASE_URL} (${(err as Error).message}). Start it (e.g. \`docker compose up -d postgres\` ` +
+          "or `pg_ctlcluster 15 main start`) or set DATABASE_URL to a server where the user may create schemas.",
+      );
+    }
+  },
+};
+
+/** A server on a store (default: in-memory SQLite), the local job queue and a temp blob dir. */
+export async function harness(overrides: Partial<ServerConfig> = {}, backend: Backend = sqliteBackend): Promise<Harness> {
+  const store = await backend.open();
   const blobDir = await mkdtemp(path.join(tmpdir(), "scenecap-server-"));
   const config = defineConfig({ blobDir, signingSecret: "test-signing-secret-123456", bodyLimit: 2 * 1024 * 1024, ...overrides });
   const queue = new LocalJobQueue(store);
@@ -39,6 +66,7 @@ export async function harness(overrides: Partial<ServerConfig> = {}): Promise<Ha
       }),
     async close() {
       await app.close();
+      if (store instanceof PostgresStore) await store.pool.query(`DROP SCHEMA IF EXISTS "${store.schema}" CASCADE`);
       await store.close();
       await rm(blobDir, { recursive: true, force: true });
     },
