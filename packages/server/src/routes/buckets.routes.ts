@@ -146,6 +146,12 @@ export function bucketRoutes(env: RouteEnv): void {
     tag: "Buckets", response: GenericDeleteResponse,
   }, async ({ params, ns }) => {
     const b = await bucketOf(ctx, ns, params.bucket_identifier!);
+    const dependents = (await ctx.listAll("collection", ns)).filter((c) => ((c.data.source as { bucket_ids?: string[] } | undefined)?.bucket_ids ?? []).includes(b.id));
+    if (dependents.length) {
+      throw new ApiError("conflict", `Bucket ${b.id} is the source of collection(s) ${dependents.map((c) => c.id).join(", ")}; delete them first`, {
+        collection_ids: dependents.map((c) => c.id),
+      });
+    }
     for (const o of await ctx.listAll("object", ns, { filters: eqFilter("bucket_id", b.id) })) await ctx.store.resources.delete("object", ns, o.id);
     for (const o of await ctx.listAll("batch", ns, { filters: eqFilter("bucket_id", b.id) })) await ctx.store.resources.delete("batch", ns, o.id);
     await ctx.store.resources.delete("bucket", ns, b.id);

@@ -134,6 +134,7 @@ export function collectionRoutes(env: RouteEnv): void {
     body: TriggerCollectionRequest, response: TriggerCollectionResponse,
   }, async ({ params, ns, body }) => {
     const rec = await collectionOf(ctx, ns, params.collection_identifier!);
+    if (rec.data.enabled === false) throw new ApiError("bad_request", `Collection ${rec.id} is disabled; PATCH it with enabled: true first`);
     const sourceBuckets = ((rec.data.source as { bucket_ids?: string[] }).bucket_ids ?? []);
     let bucketIds = sourceBuckets;
     if (body.include_buckets?.length) {

@@ -219,7 +219,15 @@ export function apiSuite(backend: Backend): void {
       const task = json(await h.call("GET", `/v1/tasks/${json(trig).task_id}`, undefined, hdr));
       expect(task.additional_data).toMatchObject({ jobs_total: 3, collection_ids: [collection.collection_id] });
 
+      // a bucket feeding a collection is not deleted under it; a disabled collection is not triggered
+      const blocked = await h.call("DELETE", `/v1/buckets/${bucket.bucket_id}`, undefined, hdr);
+      expect(blocked.statusCode).toBe(409);
+      expect(json(blocked).error.details.collection_ids).toEqual([collection.collection_id]);
+      await h.call("PATCH", `/v1/collections/${collection.collection_id}`, { enabled: false }, hdr);
+      expect((await h.call("POST", `/v1/collections/${collection.collection_id}/trigger`, undefined, hdr)).statusCode).toBe(400);
+
       expect(json(await h.call("DELETE", `/v1/collections/${collection.collection_id}`, undefined, hdr)).success).toBe(true);
+      expect(json(await h.call("DELETE", `/v1/buckets/${bucket.bucket_id}`, undefined, hdr)).success).toBe(true);
       expect((await h.call("GET", `/v1/collections/${collection.collection_id}`, undefined, hdr)).statusCode).toBe(404);
     });
 
