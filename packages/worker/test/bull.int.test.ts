@@ -7,7 +7,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultJobOptions, JobName, processObjectJobId, QueueName } from "@scenecap/protocol";
 import type { BlobStore, CollectionStore } from "@scenecap/store";
-import { pauseQueue, queueCounts, resumeQueue, retryFailed } from "../src/admin.js";
+import { listJobs, pauseQueue, queueCounts, resumeQueue, retryFailed } from "../src/admin.js";
 import { CaptionerPool } from "../src/inference/captioner-pool.js";
 import { createBullWorker, type BullRunner } from "../src/runners/bull.js";
 import { corruptFile, patternClip, sceneClip } from "./helpers/clips.js";
@@ -100,7 +100,7 @@ describe("createBullWorker (Redis + PostgreSQL + tiny BLIP-2)", () => {
   };
 
   it("runs a job, reports progress through the job and the task", async () => {
-    startRunner();
+    if (runners.length === 0) startRunner();
     const s = await seed(store, { ns, params: { model_id: TINY_MODEL_DIR, time_split_interval: 2, max_new_tokens: 6 }, sources: [{ objectId: uniq("obj"), url: await upload(files.scenes!) }] });
     const progress: unknown[] = [];
     events.on("progress", ({ data }) => progress.push(data));
@@ -113,6 +113,7 @@ describe("createBullWorker (Redis + PostgreSQL + tiny BLIP-2)", () => {
   });
 
   it("bad media fails at once (no retry) and records FAILED; retryFailed re-queues it", async () => {
+    if (runners.length === 0) startRunner();
     const s = await seed(store, { ns, params: { model_id: TINY_MODEL_DIR }, sources: [{ objectId: uniq("obj"), url: await upload(files.corrupt!) }] });
     const job = await enqueue(s.payloads[0]!);
     await expect(job.waitUntilFinished(events, 60_000)).rejects.toThrow();
@@ -121,11 +122,15 @@ describe("createBullWorker (Redis + PostgreSQL + tiny BLIP-2)", () => {
     expect((await task(s.taskId)).status).toBe("FAILED");
     const counts = await queueCounts(queue);
     expect(counts.failed).toBeGreaterThanOrEqual(1);
+    const listed = await listJobs(queue, "failed");
+    const mine = listed.find((j) => j.id === job.id);
+    expect(mine?.failedReason).toBe((await task(s.taskId)).error);
     expect(await retryFailed(queue)).toBeGreaterThanOrEqual(1);
     await waitFor(async () => (await queue.getJob(job.id!))?.isFailed(), 30_000, "the retried job to fail again");
   });
 
   it("transient errors retry with backoff; the last attempt records FAILED", async () => {
+    if (runners.length === 0) startRunner();
     const s = await seed(store, { ns, params: { model_id: TINY_MODEL_DIR }, sources: [{ objectId: uniq("obj"), url: "http://127.0.0.1:9/refused.mp4" }] });
     const job = await enqueue(s.payloads[0]!, { attempts: 2, backoff: { type: "fixed", delay: 200 } });
     await expect(job.waitUntilFinished(events, 60_000)).rejects.toThrow(/refused\.mp4/);
