@@ -23,6 +23,8 @@ export interface BullJobQueueOptions {
   prefix?: string;
   /** Queue name. @defaultValue QueueName.Extraction */
   queueName?: string;
+  /** An enqueue that has not reached Redis by then fails (the API answers 503 instead of hanging). @defaultValue 5000 */
+  enqueueTimeoutMs?: number;
   onError?: (err: Error) => void;
 }
 
@@ -31,8 +33,10 @@ export class BullJobQueue implements JobQueue {
   readonly kind = "bullmq" as const;
   readonly queue: Queue;
   private readonly connection: Redis;
+  private readonly timeoutMs: number;
 
   constructor(opts: BullJobQueueOptions) {
+    this.timeoutMs = opts.enqueueTimeoutMs ?? 5000;
     this.connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
     this.connection.on("error", (err) => opts.onError?.(err));
     this.queue = new Queue(opts.queueName ?? QueueName.Extraction, {
@@ -44,12 +48,26 @@ export class BullJobQueue implements JobQueue {
   }
 
   async enqueue(name: JobName, payload: unknown, jobId: string): Promise<void> {
-    await this.queue.add(name, checkPayload(name, payload), { jobId });
+    const data = checkPayload(name, payload);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not accept the job within ${this.timeoutMs} ms (status: ${this.connection.status})`)), this.timeoutMs);
+    });
+    try {
+      await Promise.race([this.queue.add(name, data, { jobId }), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
-    await this.connection.quit().catch(() => this.connection.disconnect());
+    const closing = (async () => {
+      await this.queue.close();
+      await this.connection.quit();
+    })().catch(() => undefined);
+    // Never hang shutdown on an unreachable Redis.
+    await Promise.race([closing, new Promise((r) => setTimeout(r, this.timeoutMs).unref())]);
+    this.connection.disconnect();
   }
 }
 

@@ -83,3 +83,36 @@ describe("BullMQ job queue (real Redis)", () => {
     await expect(queue.enqueue(JobName.ProcessObject, { task_id: 1 }, "bad")).rejects.toThrow();
   });
 });
+
+describe("BullMQ queue when Redis is unreachable", () => {
+  it("submit answers 503 quickly and the task records the failure", async () => {
+    const store = await createStore("sqlite::memory:");
+    const blobDir = await mkdtemp(path.join(tmpdir(), "scenecap-bull-down-"));
+    const queue = new BullJobQueue({ redisUrl: "redis://127.0.0.1:1", prefix: "down", enqueueTimeoutMs: 500, onError: () => {} });
+    const app = createServer({ store, queue, blobs: createBlobStore(blobDir), config: defineConfig({ blobDir }) });
+    const { secret } = await createApiKey(store, "down");
+    const call = (method: "POST" | "GET", url: string, payload?: object) =>
+      app.inject({ method, url, headers: { authorization: `Bearer ${secret}` }, ...(payload ? { payload } : {}) });
+    try {
+      const bucket = (await call("POST", "/v1/buckets", { bucket_name: "v", bucket_schema: { properties: { video: { type: "video" } } } })).json();
+      await call("POST", "/v1/collections", { collection_name: "c", source: { bucket_id: bucket.bucket_id }, feature_extractor: { feature_extractor_name: "scene_description" } });
+      const obj = (await call("POST", `/v1/buckets/${bucket.bucket_id}/objects`, { blobs: [{ property: "video", type: "video", data: "https://example.com/v.mp4" }] })).json();
+      const batch = (await call("POST", `/v1/buckets/${bucket.bucket_id}/batches`, { object_ids: [obj.object_id] })).json();
+      const started = Date.now();
+      const res = await call("POST", `/v1/buckets/${bucket.bucket_id}/batches/${batch.batch_id}/submit`);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(res.statusCode).toBe(503);
+      expect(res.json().error.message).toMatch(/queue unavailable/i);
+      const after = (await call("GET", `/v1/buckets/${bucket.bucket_id}/batches/${batch.batch_id}`)).json();
+      expect(after.status).toBe("FAILED");
+      const task = (await call("GET", `/v1/tasks/${after.task_id}`)).json();
+      expect(task.status).toBe("FAILED");
+      expect(task.error).toMatch(/could not enqueue/);
+    } finally {
+      await app.close();
+      await queue.close();
+      await store.close();
+      await rm(blobDir, { recursive: true, force: true });
+    }
+  });
+});
