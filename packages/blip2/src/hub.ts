@@ -173,6 +173,8 @@ export async function pullModel(modelId: string, options: PullOptions = {}): Pro
     }
     progress(have, have > 0 ? "resume" : "download");
     const expectedSha = entry.lfs?.oid && /^[0-9a-f]{64}$/.test(entry.lfs.oid) ? entry.lfs.oid : null;
+    // the hash runs along with the download; a resumed file first hashes what is already on disk
+    const hash = expectedSha ? (have > 0 ? await hashFile(part) : createHash("sha256")) : null;
     if (have < fileTotal) {
       let blob: Blob | null;
       try {
@@ -196,8 +198,10 @@ export async function pullModel(modelId: string, options: PullOptions = {}): Pro
             );
           }
           if (chunk.done) break;
-          await handle.write(chunk.value);
-          have += chunk.value.byteLength;
+          const bytes = chunk.value as Uint8Array;
+          await handle.write(bytes);
+          hash?.update(bytes);
+          have += bytes.byteLength;
           progress(have, "download");
         }
       } catch (err) {
@@ -208,16 +212,16 @@ export async function pullModel(modelId: string, options: PullOptions = {}): Pro
       }
     }
     if (have !== fileTotal) {
-      throw new Error(
-        `download of ${entry.path} ended at ${have} of ${fileTotal} bytes; run the pull again to resume`,
-      );
+      throw new Error(`download of ${entry.path} ended at ${have} of ${fileTotal} bytes; run the pull again to resume`);
     }
-    if (expectedSha) {
+    if (hash && expectedSha) {
       progress(have, "verify");
-      const got = (await hashFile(part)).digest("hex");
+      const got = hash.digest("hex");
       if (got !== expectedSha) {
         await rm(part, { force: true });
-        throw new DownloadIntegrityError(`${entry.path}: sha256 ${got} does not match the hub's ${expectedSha}; the partial file was removed, pull again`);
+        throw new DownloadIntegrityError(
+          `${entry.path}: sha256 ${got} does not match the hub's ${expectedSha}; the partial file was removed, pull again`,
+        );
       }
     }
     await rename(part, target);
