@@ -91,7 +91,10 @@ describe("scenecap-models CLI", () => {
     const img = path.join(fixture, "images/img0_pattern_320x240.png");
     const missing = await cli(["caption", img, "--model", "nobody/none"], { SCENECAP_MODELS_DIR: path.join(tmp, "empty-models") });
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/scenecap models pull <model_id>/);
+    expect(missing.stderr).toMatch(/model nobody\/none is not downloaded .*run `scenecap models pull nobody\/none` first/);
+    const noDir = await cli(["caption", img, "--model", path.join(tmp, "no-such-dir")]);
+    expect(noDir.code).toBe(1);
+    expect(noDir.stderr).toMatch(/neither a directory nor a model id/);
     const bad = await cli(["caption", img, "--beams", "zero"]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--beams must be a positive integer/);
@@ -124,6 +127,7 @@ describe("scenecap-models CLI", () => {
       const r = await cli(["models", "pull", "test-org/tiny"], { HF_ENDPOINT: hub.url, SCENECAP_MODELS_DIR: modelsDir });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/test-org\/tiny → .*models\/test-org\/tiny \(6 files, 6 downloaded\)/);
+      expect(r.stderr).toMatch(/got  model\.safetensors \(\d+ bytes\)/);
       const weights = await readFile(path.join(modelsDir, "test-org/tiny/model.safetensors"));
       expect(weights.equals(await readFile(path.join(fixture, "model.safetensors")))).toBe(true);
     });

@@ -32,14 +32,28 @@ const oneOf = <T extends string>(name: string, values: readonly T[]) => (v: stri
   return v as T;
 };
 
-/** A model argument: an existing directory, else a hub model id under the models directory. */
+/**
+ * A model argument: an existing directory, else a hub model id under the models directory (which must have been
+ * pulled: the error says how).
+ */
 export async function resolveModelDir(model: string, modelsDir: string = defaultModelsDir()): Promise<string> {
   try {
     if ((await stat(model)).isDirectory()) return path.resolve(model);
   } catch {
     // not a local path: treat it as a model id
   }
-  return modelPath(model, modelsDir);
+  let dir: string;
+  try {
+    dir = modelPath(model, modelsDir);
+  } catch {
+    throw new Error(`${model} is neither a directory nor a model id`);
+  }
+  try {
+    await stat(path.join(dir, "config.json"));
+  } catch {
+    throw new Error(`model ${model} is not downloaded (looked in ${dir}); run \`scenecap models pull ${model}\` first`);
+  }
+  return dir;
 }
 
 function fail(io: CliIo, err: unknown): void {
@@ -74,7 +88,12 @@ export function registerModelCommands(program: Command, io: CliIo = defaultIo): 
           revision: opts.revision,
           ...(opts.modelsDir ? { modelsDir: opts.modelsDir } : {}),
           onProgress: (p) => {
-            if (!bar) return;
+            if (!bar) {
+              if (opts.progress && (p.phase === "done" || p.phase === "skip")) {
+                io.err(`${p.phase === "skip" ? "have" : "got "} ${p.file} (${p.fileTotal} bytes)`);
+              }
+              return;
+            }
             const mb = (n: number) => Math.round(n / 1e5) / 10;
             if (!started) {
               bar.start(mb(p.total), 0, { file: p.file });
