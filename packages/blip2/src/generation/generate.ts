@@ -172,6 +172,9 @@ export async function generate(model: Blip2Model, req: GenerateRequest): Promise
   validateSettings(settings);
   const numQuery = model.dims.numQueryTokens;
   const maxPos = model.dims.text.maxPositionEmbeddings;
+  if (settings.numBeams > model.dims.text.vocabSize) {
+    throw new RangeError(`numBeams ${settings.numBeams} exceeds the vocabulary size ${model.dims.text.vocabSize}`);
+  }
   const longest = numQuery + Math.max(...req.textIds.map((t) => t.length));
   if (longest + settings.maxNewTokens > maxPos) {
     throw new RangeError(
