@@ -211,6 +211,12 @@ describe("beam search", () => {
     const raw = await run({ lengthPenalty: 0 });
     expect(raw.tokens).toEqual([EOS]);
     expect(raw.score).toBeCloseTo(Math.log(0.5), 5);
+    // one prefill of the single prompt, then one token per step for all beams through the reordered cache
+    model.decodeCalls.length = 0;
+    await run({ lengthPenalty: 1, maxNewTokens: 3, earlyStopping: "never" });
+    expect(model.decodeCalls[0]).toEqual({ batch: 1, seqLen: 3, past: 0 });
+    expect(model.decodeCalls.slice(1).every((c, i) => c.batch === 2 && c.seqLen === 1 && c.past === 3 + i)).toBe(true);
+    expect(model.decodeCalls.length).toBeGreaterThan(1);
   });
 });
 
