@@ -203,6 +203,46 @@ export const UploadResponse = z.object({
 });
 export type UploadResponse = z.infer<typeof UploadResponse>;
 
+/** `POST /v1/buckets/{b}/uploads`: start a presigned upload (PUT the bytes to `presigned_url`, then confirm). */
+export const CreateUploadRequest = z.object({
+  filename: z.string().min(1).max(255),
+  content_type: z.string().min(1).max(255),
+  file_size_bytes: z.number().int().positive().nullish(),
+  /** Seconds the presigned URL stays valid. @defaultValue 3600 */
+  presigned_url_expiration: z.number().int().min(60).max(7 * 86_400).default(3600),
+  metadata: JsonObject.nullish(),
+  /** @defaultValue true */
+  create_object_on_confirm: z.boolean().default(true),
+  object_metadata: JsonObject.nullish(),
+  /** Bucket field the object's blob fills (default: the first field of the blob's type, else of video/image type). */
+  blob_property: z.string().min(1).nullish(),
+  blob_type: BucketSchemaFieldType.nullish(),
+  /** sha256 (hex) the uploaded bytes must have. */
+  file_hash: z.string().regex(/^[0-9a-fA-F]{64}$/, "sha256 hex expected").nullish(),
+  skip_duplicates: z.boolean().optional(),
+});
+export type CreateUploadRequest = z.infer<typeof CreateUploadRequest>;
+
+export const UploadSessionResponse = z.object({
+  upload_id: z.string(),
+  bucket_id: z.string(),
+  filename: z.string(),
+  content_type: z.string(),
+  status: z.enum(["PENDING", "UPLOADED", "COMPLETED"]),
+  presigned_url: z.string().nullable(),
+  /** HTTP method for `presigned_url`. */
+  method: z.literal("PUT"),
+  expires_at: Timestamp.nullable(),
+  file_size_bytes: z.number().int().nullable(),
+  sha256: z.string().nullable(),
+  create_object_on_confirm: z.boolean(),
+  object_id: z.string().nullable(),
+  created_at: Timestamp,
+});
+export type UploadSessionResponse = z.infer<typeof UploadSessionResponse>;
+
+export const ConfirmUploadResponse = UploadSessionResponse.extend({ object: ObjectResponse.nullable() });
+
 // ── batches ────────────────────────────────────────────────────────────────────────────────────────
 
 export const CreateBatchRequest = z.object({

@@ -7,7 +7,8 @@ import { AppContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import type { Authenticator, RouteRegistry } from "./http.js";
 import type { JobQueue } from "./queue.js";
-import { bucketRoutes, uploadRoutes } from "./routes/buckets.routes.js";
+import { bucketRoutes } from "./routes/buckets.routes.js";
+import { presignedUploadRoutes, uploadRoutes } from "./routes/uploads.routes.js";
 import { collectionRoutes } from "./routes/collections.routes.js";
 import { namespaceRoutes } from "./routes/namespaces.routes.js";
 import { retrieverRoutes } from "./routes/retrievers.routes.js";
@@ -101,6 +102,7 @@ export function createServer(opts: CreateServerOptions): FastifyInstance {
   collectionRoutes(env);
   taskRoutes(env);
   retrieverRoutes(env);
+  presignedUploadRoutes(env);
   app.register(async (child) => {
     child.removeAllContentTypeParsers();
     child.addContentTypeParser("*", (_req, payload, done) => done(null, payload));

@@ -11,19 +11,21 @@ export class BlobSigner {
     this.secret = secret ? Buffer.from(secret, "utf8") : randomBytes(32);
   }
 
-  private mac(key: string, expires: number): string {
-    return createHmac("sha256", this.secret).update(`${key}\n${expires}`).digest("base64url");
+  /** `purpose` separates read URLs from upload (PUT) URLs: one never works as the other. */
+  private mac(key: string, expires: number, purpose: "GET" | "PUT"): string {
+    const msg = purpose === "GET" ? `${key}\n${expires}` : `${purpose}\n${key}\n${expires}`;
+    return createHmac("sha256", this.secret).update(msg).digest("base64url");
   }
 
-  sign(key: string, now = Date.now()): { expires: number; sig: string } {
-    const expires = Math.floor(now / 1000) + this.ttlSeconds;
-    return { expires, sig: this.mac(key, expires) };
+  sign(key: string, now = Date.now(), purpose: "GET" | "PUT" = "GET", ttlSeconds = this.ttlSeconds): { expires: number; sig: string } {
+    const expires = Math.floor(now / 1000) + ttlSeconds;
+    return { expires, sig: this.mac(key, expires, purpose) };
   }
 
-  verify(key: string, expires: unknown, sig: unknown, now = Date.now()): boolean {
+  verify(key: string, expires: unknown, sig: unknown, now = Date.now(), purpose: "GET" | "PUT" = "GET"): boolean {
     const exp = typeof expires === "string" ? Number(expires) : NaN;
     if (!Number.isInteger(exp) || typeof sig !== "string" || exp < Math.floor(now / 1000)) return false;
-    const expected = Buffer.from(this.mac(key, exp));
+    const expected = Buffer.from(this.mac(key, exp, purpose));
     const given = Buffer.from(sig);
     return expected.length === given.length && timingSafeEqual(expected, given);
   }

@@ -106,3 +106,55 @@ describe("blobs: data-URI / base64 / raw uploads and signed URLs", () => {
     expect(img.body).toBe("jpegbytes");
   });
 });
+
+describe("presigned uploads (Mixpeek flow)", () => {
+  let h: Harness;
+  let bucketId: string;
+  beforeAll(async () => {
+    h = await harness();
+    bucketId = json(await h.call("POST", "/v1/buckets", { bucket_name: "pre", bucket_schema: { properties: { thumb: { type: "image" }, video: { type: "video" } } } })).bucket_id;
+  });
+  afterAll(async () => { await h.close(); });
+  const bytes = Buffer.from("presigned upload bytes ".repeat(100));
+  const sha = createHash("sha256").update(bytes).digest("hex");
+
+  it("create → PUT to presigned_url (no key) → confirm creates the object", async () => {
+    const created = await h.call("POST", `/v1/buckets/${bucketId}/uploads`, {
+      filename: "clip.mp4", content_type: "video/mp4", file_size_bytes: bytes.length, file_hash: sha, object_metadata: { title: "t" },
+    });
+    expect(created.statusCode).toBe(200);
+    const s = json(created);
+    expect(s).toMatchObject({ status: "PENDING", method: "PUT", bucket_id: bucketId, create_object_on_confirm: true });
+    // confirming before the bytes arrived is refused
+    expect((await h.call("POST", `/v1/buckets/${bucketId}/uploads/${s.upload_id}/confirm`)).statusCode).toBe(400);
+    const u = new URL(s.presigned_url);
+    const put = await h.app.inject({ method: "PUT", url: u.pathname + u.search, headers: { "content-type": "video/mp4" }, payload: bytes });
+    expect(put.statusCode).toBe(200);
+    expect(put.json()).toMatchObject({ status: "UPLOADED", size_bytes: bytes.length, sha256: sha });
+    // the upload signature is not a read signature, and a tampered one fails
+    expect((await h.app.inject({ method: "PUT", url: u.pathname + u.search.replace(/sig=./, "sig=B"), payload: bytes })).statusCode).toBe(403);
+    const conf = await h.call("POST", `/v1/buckets/${bucketId}/uploads/${s.upload_id}/confirm`);
+    expect(conf.statusCode).toBe(200);
+    const c = json(conf);
+    expect(c.status).toBe("COMPLETED");
+    expect(c.object).toMatchObject({ bucket_id: bucketId, metadata: { title: "t" } });
+    expect(c.object.blobs[0]).toMatchObject({ property: "video", type: "video", details: { hash: sha, size_bytes: bytes.length } });
+    const got = await h.app.inject({ method: "GET", url: new URL(c.object.blobs[0].data).pathname + new URL(c.object.blobs[0].data).search });
+    expect(got.rawPayload.equals(bytes)).toBe(true);
+    // confirm is idempotent; a confirmed upload cannot be overwritten
+    expect(json(await h.call("POST", `/v1/buckets/${bucketId}/uploads/${s.upload_id}/confirm`)).object_id).toBe(c.object_id);
+    expect((await h.app.inject({ method: "PUT", url: u.pathname + u.search, payload: bytes })).statusCode).toBe(409);
+    expect(json(await h.call("GET", `/v1/buckets/${bucketId}/uploads/${s.upload_id}`)).status).toBe("COMPLETED");
+  });
+
+  it("size or hash mismatches are refused at confirm; unknown uploads → 404", async () => {
+    const s = json(await h.call("POST", `/v1/buckets/${bucketId}/uploads`, { filename: "a.png", content_type: "image/png", file_size_bytes: 3 }));
+    const u = new URL(s.presigned_url);
+    await h.app.inject({ method: "PUT", url: u.pathname + u.search, payload: bytes });
+    const conf = await h.call("POST", `/v1/buckets/${bucketId}/uploads/${s.upload_id}/confirm`);
+    expect(conf.statusCode).toBe(400);
+    expect(json(conf).error.message).toMatch(/expected file_size_bytes=3/);
+    expect((await h.call("POST", `/v1/buckets/${bucketId}/uploads/upl_nope/confirm`)).statusCode).toBe(404);
+    expect((await h.call("POST", `/v1/buckets/${bucketId}/uploads`, { filename: "x" })).statusCode).toBe(422);
+  });
+});

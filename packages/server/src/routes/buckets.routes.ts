@@ -1,14 +1,13 @@
 import { createHash } from "node:crypto";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { z } from "zod";
 import {
   BatchResponse, BucketResponse, CreateBatchRequest, CreateBucketRequest, CreateObjectQuery, CreateObjectRequest,
   GenericDeleteResponse, ListQueryParams, ListRequest, ObjectResponse, SubmitBatchRequest, TaskResponse, UpdateBucketRequest,
-  UploadResponse, listResponse, type BlobResponse, type BucketSchema, type UniqueKey,
+  listResponse, type BlobResponse, type BucketSchema, type UniqueKey,
 } from "@scenecap/protocol";
 import type { ResourceRecord } from "@scenecap/store";
-import { decodeBlobData, extForMime, mimeFromFilename, safeFilename, BLOB_SCHEME } from "../blobs.js";
+import { decodeBlobData, extForMime, mimeFromFilename, BLOB_SCHEME } from "../blobs.js";
+import { readUploadMeta } from "../services/uploads.js";
 import { eqFilter, type AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { newId } from "../ids.js";
@@ -29,8 +28,6 @@ async function objectOf(ctx: AppContext, ns: string, bucket: ResourceRecord, ide
 
 const objectCount = (ctx: AppContext, ns: string, bucketId: string) => ctx.count("object", ns, { filters: eqFilter("bucket_id", bucketId) });
 
-interface UploadMeta { upload_id: string; key: string; filename: string; mime_type: string; size_bytes: number; sha256: string }
-const uploadMetaKey = (ns: string, uploadId: string) => `uploads/${ns}/${uploadId}/meta.json`;
 
 function validationAt(path: Array<string | number>, message: string): ApiError {
   return new ApiError("validation", `Invalid body: ${path.join(".")}: ${message}`, {
@@ -52,9 +49,11 @@ async function materialiseBlobs(
     let data: string;
     let details: BlobResponse["details"];
     if (b.upload_id) {
-      const metaKey = uploadMetaKey(ns, b.upload_id);
-      if (!/^upl_[a-z0-9]+$/.test(b.upload_id) || !(await ctx.blobs.exists(metaKey))) throw ApiError.notFound("Upload", b.upload_id);
-      const meta = JSON.parse((await ctx.blobs.get(metaKey)).toString("utf8")) as UploadMeta;
+      const meta = await readUploadMeta(ctx, ns, b.upload_id);
+      if (!meta) throw ApiError.notFound("Upload", b.upload_id);
+      if (meta.status === "PENDING" || meta.size_bytes === null || meta.sha256 === null) {
+        throw new ApiError("bad_request", `Upload ${b.upload_id} has no content yet; PUT the file to its presigned_url first`);
+      }
       data = `${BLOB_SCHEME}${meta.key}`;
       details = { filename: meta.filename, size_bytes: meta.size_bytes, mime_type: meta.mime_type, hash: meta.sha256 };
     } else {
@@ -84,6 +83,83 @@ function uniqueKeyValue(uk: UniqueKey, metadata: Record<string, unknown>, blobs:
     return blob ? (blob.details.hash ?? blob.data) : null;
   });
   return createHash("sha256").update(JSON.stringify(values)).digest("hex");
+}
+
+/** Creates (or, under a unique-key policy, updates) an object; starts processing with `auto_process`. */
+export async function createObject(
+  ctx: AppContext, ns: string, bucket: ResourceRecord, body: z.output<typeof CreateObjectRequest>, query: z.output<typeof CreateObjectQuery>,
+): Promise<ResourceRecord> {
+  const schema = bucket.data.bucket_schema as BucketSchema;
+  for (const [field, def] of Object.entries(schema.properties)) {
+    if (def.required && !(field in body.metadata) && !body.blobs.some((b) => b.property === field)) {
+      throw validationAt([field], `required by the bucket schema`);
+    }
+  }
+  const uk = (bucket.data.unique_key ?? null) as UniqueKey | null;
+  const policy = query.policy ?? uk?.default_policy ?? undefined;
+  if (query.policy && !uk) throw new ApiError("bad_request", `policy=${query.policy} needs a bucket with a unique_key`);
+
+  const objectId = newId.object();
+  const { blobs, bytes } = await materialiseBlobs(ctx, ns, objectId, schema, body.blobs);
+  const contentHash = createHash("sha256").update(JSON.stringify(blobs.map((b) => b.details.hash ?? b.data))).digest("hex");
+
+  if (body.skip_duplicates) {
+    const dup = await ctx.store.resources.list("object", ns, {
+      filters: { AND: [{ field: "bucket_id", operator: "eq", value: bucket.id }, { field: "content_hash", operator: "eq", value: contentHash }] },
+      limit: 1, offset: 0,
+    });
+    if (dup.items[0]) return dup.items[0];
+  }
+
+  let existing: ResourceRecord | undefined;
+  let ukValue: string | null = null;
+  if (uk) {
+    if (!policy) throw new ApiError("bad_request", "This bucket has a unique_key: pass ?policy=insert|update|upsert (or set unique_key.default_policy)");
+    ukValue = uniqueKeyValue(uk, body.metadata, blobs);
+    const found = await ctx.store.resources.list("object", ns, {
+      filters: { AND: [{ field: "bucket_id", operator: "eq", value: bucket.id }, { field: "unique_key_value", operator: "eq", value: ukValue }] },
+      limit: 1, offset: 0,
+    });
+    existing = found.items[0];
+    if (existing && policy === "insert") throw new ApiError("conflict", `An object with the same unique key (${uk.fields.join(", ")}) already exists: ${existing.id}`);
+    if (!existing && policy === "update") throw new ApiError("not_found", `No object with this unique key (${uk.fields.join(", ")}) to update`);
+  }
+
+  const now = new Date().toISOString();
+  const data = {
+    bucket_id: bucket.id,
+    key_prefix: body.key_prefix,
+    metadata: body.metadata,
+    blobs,
+    source_details: [] as unknown[],
+    status: "DRAFT",
+    error: null,
+    content_hash: contentHash,
+    unique_key_value: ukValue,
+    batch_id: null,
+    task_id: null,
+  };
+  let rec: ResourceRecord;
+  if (existing) {
+    const updated = await ctx.store.resources.update("object", ns, existing.id, () => ({ data }));
+    if (!updated) throw ApiError.notFound("Object", existing.id);
+    rec = updated;
+  } else {
+    rec = await ctx.store.resources.create("object", { id: objectId, namespace_id: ns, created_at: now, updated_at: now, data });
+  }
+  await ctx.store.resources.update("bucket", ns, bucket.id, (cur) => ({
+    data: { ...cur.data, last_upload_at: now, total_size_bytes: Number(cur.data.total_size_bytes ?? 0) + bytes },
+  }));
+
+  if (query.auto_process) {
+    const collections = await collectionsForBucket(ctx, ns, bucket.id);
+    if (collections.length > 0) {
+      const batch = await createBatchRecord(ctx, ns, bucket.id, [rec.id], { batch_name: `auto:${rec.id}` });
+      await submitBatch(ctx, ns, batch);
+      rec = (await ctx.store.resources.get("object", ns, rec.id)) ?? rec;
+    }
+  }
+  return rec;
 }
 
 export function bucketRoutes(env: RouteEnv): void {
@@ -176,76 +252,7 @@ export function bucketRoutes(env: RouteEnv): void {
     tag: "Bucket Objects", body: CreateObjectRequest, query: CreateObjectQuery, response: ObjectResponse,
   }, async ({ req, params, ns, body, query }) => {
     const bucket = await bucketOf(ctx, ns, params.bucket_identifier!);
-    const schema = bucket.data.bucket_schema as BucketSchema;
-    for (const [field, def] of Object.entries(schema.properties)) {
-      if (def.required && !(field in body.metadata) && !body.blobs.some((b) => b.property === field)) {
-        throw validationAt([field], `required by the bucket schema`);
-      }
-    }
-    const uk = (bucket.data.unique_key ?? null) as UniqueKey | null;
-    const policy = query.policy ?? uk?.default_policy ?? undefined;
-    if (query.policy && !uk) throw new ApiError("bad_request", `policy=${query.policy} needs a bucket with a unique_key`);
-
-    const objectId = newId.object();
-    const { blobs, bytes } = await materialiseBlobs(ctx, ns, objectId, schema, body.blobs);
-    const contentHash = createHash("sha256").update(JSON.stringify(blobs.map((b) => b.details.hash ?? b.data))).digest("hex");
-
-    if (body.skip_duplicates) {
-      const dup = await ctx.store.resources.list("object", ns, {
-        filters: { AND: [{ field: "bucket_id", operator: "eq", value: bucket.id }, { field: "content_hash", operator: "eq", value: contentHash }] },
-        limit: 1, offset: 0,
-      });
-      if (dup.items[0]) return ctx.sign(req, objectView(dup.items[0]));
-    }
-
-    let existing: ResourceRecord | undefined;
-    let ukValue: string | null = null;
-    if (uk) {
-      if (!policy) throw new ApiError("bad_request", "This bucket has a unique_key: pass ?policy=insert|update|upsert (or set unique_key.default_policy)");
-      ukValue = uniqueKeyValue(uk, body.metadata, blobs);
-      const found = await ctx.store.resources.list("object", ns, {
-        filters: { AND: [{ field: "bucket_id", operator: "eq", value: bucket.id }, { field: "unique_key_value", operator: "eq", value: ukValue }] },
-        limit: 1, offset: 0,
-      });
-      existing = found.items[0];
-      if (existing && policy === "insert") throw new ApiError("conflict", `An object with the same unique key (${uk.fields.join(", ")}) already exists: ${existing.id}`);
-      if (!existing && policy === "update") throw new ApiError("not_found", `No object with this unique key (${uk.fields.join(", ")}) to update`);
-    }
-
-    const now = new Date().toISOString();
-    const data = {
-      bucket_id: bucket.id,
-      key_prefix: body.key_prefix,
-      metadata: body.metadata,
-      blobs,
-      source_details: [] as unknown[],
-      status: "DRAFT",
-      error: null,
-      content_hash: contentHash,
-      unique_key_value: ukValue,
-      batch_id: null,
-      task_id: null,
-    };
-    let rec: ResourceRecord;
-    if (existing) {
-      const updated = await ctx.store.resources.update("object", ns, existing.id, () => ({ data }));
-      if (!updated) throw ApiError.notFound("Object", existing.id);
-      rec = updated;
-    } else {
-      rec = await ctx.store.resources.create("object", { id: objectId, namespace_id: ns, created_at: now, updated_at: now, data });
-    }
-    await ctx.store.resources.update("bucket", ns, bucket.id, (cur) => ({
-      data: { ...cur.data, last_upload_at: now, total_size_bytes: Number(cur.data.total_size_bytes ?? 0) + bytes },
-    }));
-
-    if (query.auto_process) {
-      const collections = await collectionsForBucket(ctx, ns, bucket.id);
-      if (collections.length > 0) {
-        const batch = await createBatchRecord(ctx, ns, bucket.id, [rec.id], { batch_name: `auto:${rec.id}` });
-        await submitBatch(ctx, ns, batch);
-        rec = (await ctx.store.resources.get("object", ns, rec.id)) ?? rec;
-      }
-    }
+    const rec = await createObject(ctx, ns, bucket, body, query);
     return ctx.sign(req, objectView(rec));
   });
 
@@ -331,53 +338,5 @@ export function bucketRoutes(env: RouteEnv): void {
     const { store, window } = listQuery(query, body, eqFilter("bucket_id", bucket.id));
     const page = await ctx.store.resources.list("batch", ns, store);
     return listBody(page.items.map(batchView), window, page.total);
-  });
-}
-
-/**
- * Raw upload: `PUT /v1/uploads/<filename>` with the file as the body (any content type). Answers an
- * `upload_id` to reference from an object blob (`{property, type, upload_id}`). Registered in its own
- * plugin so its catch-all body parser streams instead of buffering.
- */
-export function uploadRoutes(env: RouteEnv): void {
-  const { ctx } = env;
-  route(env, {
-    method: "PUT", url: "/v1/uploads/:filename", operationId: "uploadFile",
-    summary: "Upload raw bytes (request body = file); reference the returned upload_id in an object blob",
-    tag: "Uploads", status: 201, response: UploadResponse,
-  }, async ({ req, params, ns }) => {
-    const filename = safeFilename(params.filename!);
-    const headerType = String(req.headers["content-type"] ?? "").split(";")[0]!.trim();
-    const mime = headerType && headerType !== "application/octet-stream" ? headerType : (mimeFromFilename(filename) ?? "application/octet-stream");
-    const uploadId = newId.upload();
-    const key = `uploads/${ns}/${uploadId}/${filename}`;
-    const source = req.body as NodeJS.ReadableStream | undefined;
-    if (!source || typeof (source as { pipe?: unknown }).pipe !== "function") throw new ApiError("bad_request", "Empty upload body");
-    let size = 0;
-    const limit = ctx.config.uploadLimit;
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        size += chunk.length;
-        if (size > limit) cb(new ApiError("payload_too_large", `Upload exceeds the limit of ${limit} bytes`));
-        else cb(null, chunk);
-      },
-    });
-    let stored: { size_bytes: number; sha256: string };
-    try {
-      const put = ctx.blobs.put(key, counter);
-      await Promise.all([pipeline(source, counter), put]);
-      stored = await put;
-    } catch (err) {
-      await ctx.blobs.delete(key).catch(() => {});
-      if (err instanceof ApiError) throw err;
-      throw err;
-    }
-    if (stored.size_bytes === 0) {
-      await ctx.blobs.delete(key).catch(() => {});
-      throw new ApiError("bad_request", "Empty upload body");
-    }
-    const meta: UploadMeta = { upload_id: uploadId, key, filename, mime_type: mime, size_bytes: stored.size_bytes, sha256: stored.sha256 };
-    await ctx.blobs.put(uploadMetaKey(ns, uploadId), Buffer.from(JSON.stringify(meta)));
-    return { upload_id: uploadId, filename, mime_type: mime, size_bytes: stored.size_bytes, sha256: stored.sha256 };
   });
 }
