@@ -129,6 +129,13 @@ export class PostgresStore implements CollectionStore {
 
   async migrate(): Promise<void> {
     const s = `"${this.schema}"`;
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw new Error(`cannot connect to PostgreSQL at ${this.where()}: ${(e as Error).message}`, { cause: e });
+    }
+    client.release();
     await inTransaction(this.pool, async (c) => {
       await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`scenecap-migrate:${this.schema}`]);
       await c.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
@@ -146,6 +153,17 @@ export class PostgresStore implements CollectionStore {
 
   async close(): Promise<void> {
     if (!this.pool.ended) await this.pool.end();
+  }
+
+  /** host:port/database of the pool, without credentials, for error messages. */
+  private where(): string {
+    const o = this.pool.options;
+    try {
+      const u = new URL(o.connectionString ?? "");
+      return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+    } catch {
+      return "the configured server";
+    }
   }
 }
 
