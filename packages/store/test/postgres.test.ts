@@ -49,6 +49,45 @@ storeContract("postgres", async () => {
 });
 
 describe("postgres specifics", () => {
+  it("finds the same documents as SQLite for the same English queries", async () => {
+    const schema = `store_test_${process.pid}_parity`;
+    schemas.push(schema);
+    const pgStore = await createStore(urlWithSchema(schema));
+    const lite = await createStore("sqlite::memory:");
+    try {
+      const subjects = ["man", "woman", "dog", "children", "horses", "cyclist", "chef", "birds"];
+      const verbs = ["walking", "runs", "rode", "is cooking", "are playing", "jumped", "sleeps", "swimming"];
+      const places = ["on a busy street", "in the kitchen", "across a snowy field", "by the river", "on the beach at sunset"];
+      const docs = Array.from({ length: 160 }, (_, i) => ({
+        namespace_id: "ns",
+        collection_id: "col",
+        document_id: `d${i}`,
+        fields: {
+          description: `A ${subjects[i % subjects.length]} ${verbs[(i * 3) % verbs.length]} ${places[(i * 7) % places.length]}.`,
+          ocr_text: i % 10 === 0 ? "SALE: 50% off today!" : "",
+          start_time: i,
+        },
+      }));
+      await pgStore.documents.upsert(docs);
+      await lite.documents.upsert(docs);
+      const queries = [
+        "dog", "dogs", "running", "the man walks", "cooking in a kitchen", "horse riding", "children play", "snow field",
+        "sunset beach", "swim", "bird", "sale", "50% off", "a", "cyclists riding by the river", "women", "jumping dog",
+      ];
+      for (const text of queries) {
+        const q = { namespace_id: "ns", collection_ids: ["col"], text, limit: 500, offset: 0 };
+        const a = (await pgStore.documents.search(q)).items.map((h) => h.document.document_id).sort();
+        const b = (await lite.documents.search(q)).items.map((h) => h.document.document_id).sort();
+        expect({ text, ids: a }).toEqual({ text, ids: b });
+      }
+      const dogs = await pgStore.documents.search({ namespace_id: "ns", collection_ids: ["col"], text: "dogs", limit: 500, offset: 0 });
+      expect(dogs.total).toBe(20);
+    } finally {
+      await pgStore.close();
+      await lite.close();
+    }
+  });
+
   it("creates its tables in the schema named by the url, with a GIN index on the tsvector", async () => {
     const schema = `store_test_${process.pid}_specifics`;
     schemas.push(schema);

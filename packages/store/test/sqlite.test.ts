@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
 import { SqliteStore, StoreInputError, createStore, parseStoreUrl } from "../src/index.js";
 import { storeContract } from "./store.contract.js";
@@ -48,6 +49,34 @@ describe("sqlite specifics", () => {
       expect(rows).toEqual([{ version: 1 }]);
     } finally {
       await store.close();
+    }
+  });
+
+  it("loses no increment when several threads, each with its own connection, update() one record", async () => {
+    const file = join(dir, "threads.db");
+    const seed = await createStore(file);
+    await seed.resources.create("batch", { id: "bat", namespace_id: "ns", name: null, created_at: "", updated_at: "", data: { n: 0 } });
+    await seed.close();
+    const threads = 4;
+    const times = 50;
+    await Promise.all(
+      Array.from({ length: threads }, () => {
+        const w = new Worker(new URL("./fixtures/ts-worker.mjs", import.meta.url), {
+          workerData: { entry: new URL("./fixtures/increment-worker.ts", import.meta.url).href, file, times },
+          execArgv: ["--conditions=source"],
+        });
+        return new Promise<void>((resolve, reject) => {
+          w.once("message", () => resolve());
+          w.once("error", reject);
+          w.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`worker exited with ${code}`))));
+        });
+      }),
+    );
+    const check = await createStore(file);
+    try {
+      expect((await check.resources.get("batch", "ns", "bat"))?.data.n).toBe(threads * times);
+    } finally {
+      await check.close();
     }
   });
 
