@@ -40,7 +40,9 @@ export async function decodeImage(input: string | Uint8Array, options: DecodeIma
     if (info.channels !== 3 || data.length !== info.width * info.height * 3) {
       throw new MediaError("unsupported", `${label}: decoded to ${info.channels} channels, expected RGB`, { path: label });
     }
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+    // Hand back a view that owns its whole ArrayBuffer (so it can be transferred), copying only if sharp's isn't.
+    const owned = data.byteOffset === 0 && data.buffer.byteLength === data.byteLength ? new Uint8Array(data.buffer, 0, data.byteLength) : new Uint8Array(data);
+    return { data: owned, width: info.width, height: info.height };
   } catch (err) {
     if (err instanceof MediaError || err instanceof RangeError) throw err;
     const msg = err instanceof Error ? err.message : String(err);

@@ -60,6 +60,16 @@ describe("extractFrames", () => {
     await expect(extractFrames(f.cuts, [1], { seekMode: "fast" as "exact" })).rejects.toThrow(RangeError);
   });
 
+  it("gives every frame its own ArrayBuffer, so frames can be transferred to worker threads", async () => {
+    const frames = await extractFrames(f.cuts, [0.5, 1.5, 3, 6.5], { maxWidth: 64 });
+    const buffers = new Set(frames.map((fr) => fr.data.buffer));
+    expect(buffers.size).toBe(frames.length);
+    for (const fr of frames) {
+      expect(fr.data.byteOffset).toBe(0);
+      expect(fr.data.buffer.byteLength).toBe(fr.data.byteLength);
+    }
+  });
+
   it("scales down to maxWidth keeping the aspect ratio", async () => {
     const [fr] = await extractFrames(f.cuts, [1], { maxWidth: 80 });
     expect([fr!.width, fr!.height]).toEqual([80, 60]);
