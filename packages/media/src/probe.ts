@@ -147,14 +147,18 @@ export async function probeMedia(path: string, options: RunOptions = {}): Promis
 
   const rotation = rotationOf(video);
   const [width, height] = displaySize(video, rotation);
-  const durationSec = parsePositive(parsed.format?.duration) ?? parsePositive(video.duration);
+  const startTimeSec = parseFiniteOrNull(parsed.format?.start_time) ?? parseFiniteOrNull(video.start_time) ?? 0;
+  // Streamed recordings (MediaRecorder WebM, piped Matroska) carry no duration: read it from the packets.
+  const durationSec =
+    parsePositive(parsed.format?.duration) ??
+    parsePositive(video.duration) ??
+    (await scanDuration(path, startTimeSec, options.timeoutMs ?? cfg.probeTimeoutMs, options.signal));
   if (durationSec === null) {
-    throw new MediaError("corrupt", `${path}: ffprobe reports no duration for the video stream (truncated or a live stream?)`, { path });
+    throw new MediaError("corrupt", `${path}: the video stream has no duration and no timestamped packets (truncated?)`, { path });
   }
   const avg = parseRate(video.avg_frame_rate);
   const base = parseRate(video.r_frame_rate);
   const fps = avg ?? base ?? (frameCount !== null ? frameCount / durationSec : null);
-  const startTimeSec = parseFiniteOrNull(parsed.format?.start_time) ?? parseFiniteOrNull(video.start_time) ?? 0;
 
   return {
     kind: "video",
@@ -171,6 +175,35 @@ export async function probeMedia(path: string, options: RunOptions = {}): Promis
     codedWidth: video.width ?? width,
     codedHeight: video.height ?? height,
   };
+}
+
+/** Duration from the end of the last video packet (demuxing only, no decoding). */
+async function scanDuration(path: string, startTimeSec: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<number | null> {
+  const cfg = mediaConfig();
+  let end = -Infinity;
+  let pending = "";
+  const take = (line: string) => {
+    const [pts, dur] = line.split(",").map(Number);
+    if (pts !== undefined && Number.isFinite(pts)) end = Math.max(end, pts + (dur !== undefined && Number.isFinite(dur) ? dur : 0));
+  };
+  const result = await runProcess({
+    bin: cfg.ffprobePath,
+    tool: "ffprobe",
+    path,
+    timeoutMs,
+    signal,
+    args: ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", "--", path],
+    onData: (_fd, chunk) => {
+      pending += chunk.toString("utf8");
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) take(line);
+    },
+  });
+  if (pending) take(pending);
+  if (result.exitCode !== 0 || !Number.isFinite(end)) return null;
+  const duration = end - startTimeSec;
+  return duration > 0 ? Math.round(duration * 1e6) / 1e6 : null;
 }
 
 function classifyProbeFailure(path: string, stderr: string): MediaError {

@@ -64,7 +64,7 @@ export async function planSegments(
     if (!Number.isFinite(threshold) || threshold < 0 || threshold > 1) {
       throw new RangeError(`sceneDetectionThreshold must be between 0 and 1, got ${threshold}`);
     }
-    const cuts = await detectSceneCuts(path, { ...options, threshold, startTimeSec: probe.startTimeSec ?? 0 });
+    const cuts = await detectSceneCuts(path, { ...options, threshold });
     bounds = [0, ...cuts.filter((c) => c > MIN_SEGMENT_SEC && c < duration - MIN_SEGMENT_SEC), duration];
   } else {
     throw new RangeError(`splitMethod must be "time" or "scene", got ${String(method)}`);
@@ -101,24 +101,22 @@ export function frameTimesFor(start: number, end: number, n: number): number[] {
 export interface SceneDetectOptions extends RunOptions {
   /** Scene score threshold (0–1). @defaultValue 0.3 */
   threshold?: number;
-  /** Container start time to subtract from frame timestamps. @defaultValue 0 */
-  startTimeSec?: number;
 }
 
 /**
  * Times (seconds, ascending) of the frames whose ffmpeg scene score exceeds the threshold: one decoding
- * pass with `select='gt(scene,T)'` and `metadata=print`, read line by line from stdout.
+ * pass with `select='gt(scene,T)'` and `metadata=print`, read line by line from stdout. ffmpeg shifts the
+ * input's timestamps to start at 0, so the times are relative to the start of the media (as `-ss` is).
  */
 export async function detectSceneCuts(path: string, options: SceneDetectOptions = {}): Promise<number[]> {
   const cfg = mediaConfig();
   const threshold = options.threshold ?? DEFAULT_SCENE_THRESHOLD;
-  const offset = options.startTimeSec ?? 0;
   const cuts: number[] = [];
   let pending = "";
   const takeLine = (line: string) => {
     const m = /pts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)/i.exec(line);
     if (m) {
-      const t = Number(m[1]) - offset;
+      const t = Number(m[1]);
       if (Number.isFinite(t)) cuts.push(round6(t));
     }
   };

@@ -148,3 +148,20 @@ export function meanColour(frame: RgbFrame): [number, number, number] {
 export function near(c: readonly number[], target: readonly number[], tol = 24): boolean {
   return c.length === target.length && c.every((v, i) => Math.abs(v - target[i]!) <= tol);
 }
+
+/** A WebM written to a pipe, as streamed recorders do: its header carries no duration. */
+export function makeStreamedWebm(path: string): void {
+  const out = execFileSync(FFMPEG, [
+    "-hide_banner", "-nostdin", "-v", "error",
+    "-f", "lavfi", "-i", "color=red:s=64x48:r=25:d=1.5",
+    "-f", "lavfi", "-i", "color=blue:s=64x48:r=25:d=1.5",
+    "-filter_complex", "[0:v][1:v]concat=n=2:v=1:a=0[v]", "-map", "[v]",
+    "-c:v", "libvpx", "-deadline", "realtime", "-f", "webm", "pipe:1",
+  ], { maxBuffer: 64 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
+  writeFileSync(path, out);
+}
+
+/** The cuts clip remuxed to MPEG-TS, whose timestamps start at about 1.4 s instead of 0. */
+export function makeTransportStream(path: string, source: string): void {
+  ffmpeg(["-i", source, "-c", "copy", "-f", "mpegts", path]);
+}

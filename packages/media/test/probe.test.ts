@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeMedia } from "@scenecap/media";
-import { makeCutsClip, makeGif, makeRotatedClip, makeVfrClip, tempDir, writeImages, ffmpeg } from "./fixtures.js";
+import { makeCutsClip, makeGif, makeRotatedClip, makeStreamedWebm, makeVfrClip, tempDir, writeImages, ffmpeg } from "./fixtures.js";
 
 const t = tempDir("probe");
 const f = {
@@ -9,6 +9,7 @@ const f = {
   vfr: t.file("vfr.mp4"),
   gif: t.file("anim.gif"),
   stillGif: t.file("still.gif"),
+  webm: t.file("streamed.webm"),
 };
 let images: Awaited<ReturnType<typeof writeImages>>;
 
@@ -17,6 +18,7 @@ beforeAll(async () => {
   makeRotatedClip(f.rotated, t.file("unrotated.mp4"));
   makeVfrClip(f.vfr);
   makeGif(f.gif);
+  makeStreamedWebm(f.webm);
   ffmpeg(["-f", "lavfi", "-i", "color=red:s=32x16", "-frames:v", "1", f.stillGif]);
   images = await writeImages(t);
 });
@@ -51,6 +53,14 @@ describe("probeMedia", () => {
     // 20 frames over the first 2 s and 60 over the next 2 s: the average lies between 10 and 30.
     expect(p.fps).toBeGreaterThan(10);
     expect(p.fps).toBeLessThan(30);
+  });
+
+  it("reads the duration from the packets when the header has none (streamed WebM)", async () => {
+    const p = await probeMedia(f.webm);
+    expect(p.kind).toBe("video");
+    expect(p.videoCodec).toBe("vp8");
+    expect(p.durationSec).not.toBeNull();
+    expect(Math.abs(p.durationSec! - 3)).toBeLessThanOrEqual(0.05);
   });
 
   it("treats an animated GIF as a video and a one-frame GIF as an image", async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planSegments, probeMedia, segmentsFromBounds, frameTimesFor, type MediaProbe } from "@scenecap/media";
-import { makeCutsClip, makeGif, tempDir, writeImages } from "./fixtures.js";
+import { makeCutsClip, makeGif, makeTransportStream, tempDir, writeImages } from "./fixtures.js";
+import { extractFrames } from "@scenecap/media";
 
 const t = tempDir("segments");
 const clip = t.file("cuts.mp4");
@@ -68,6 +69,22 @@ describe("planSegments: scene", () => {
     for (const s of segs) expect(s.endTime - s.startTime).toBeLessThanOrEqual(1.6 + 1e-6);
     expect(segs[2]!.endTime - segs[2]!.startTime).toBeCloseTo(1.5, 1);
     for (let i = 1; i < segs.length; i++) expect(segs[i]!.startTime).toBe(segs[i - 1]!.endTime);
+  });
+
+  it("measures cut times from the start of the media when the container starts later (MPEG-TS)", async () => {
+    const ts = t.file("cuts.ts");
+    makeTransportStream(ts, clip);
+    const p = await probeMedia(ts);
+    expect(p.startTimeSec).toBeGreaterThan(1);
+    const segs = await planSegments(ts, p, { splitMethod: "scene" });
+    expect(segs).toHaveLength(3);
+    expect(Math.abs(segs[0]!.endTime - 2)).toBeLessThanOrEqual(FRAME);
+    expect(Math.abs(segs[1]!.endTime - 5)).toBeLessThanOrEqual(FRAME);
+    // Frame times share that origin: the middle of the second scene is blue.
+    const [mid] = await extractFrames(ts, segs[1]!.frameTimes, { probe: p });
+    const o = (60 * mid!.width + 80) * 3;
+    expect(mid!.data[o + 2]).toBeGreaterThan(200);
+    expect(mid!.data[o]).toBeLessThan(40);
   });
 
   it("works on an animated GIF", async () => {
