@@ -84,7 +84,8 @@ export interface FinalRequest {
 }
 
 export class Mixpeek {
-  readonly apiKey: string;
+  /** Not enumerable, so logging or inspecting the client never prints the key. */
+  declare readonly apiKey: string;
   readonly baseUrl: string;
   readonly namespace: string | null;
   readonly timeout: number;
@@ -123,7 +124,7 @@ export class Mixpeek {
     validateCount("timeout", timeout);
     validateCount("maxRetries", maxRetries);
 
-    this.apiKey = apiKey;
+    Object.defineProperty(this, "apiKey", { value: apiKey, enumerable: false, writable: false, configurable: false });
     this.baseUrl = normalizeBaseUrl(baseUrl);
     this.namespace = namespace;
     this.timeout = timeout;
@@ -245,7 +246,7 @@ export class Mixpeek {
       }
       const target = `${req.method.toUpperCase()} ${this.baseUrl}${req.path}`;
       const message = `Connection error: ${err instanceof Error && err.message ? err.message : "request failed"} (${target})`;
-      return { ok: false, error: new APIConnectionError({ message, cause: err }), retryable: true, headers: undefined };
+      return { ok: false, error: new APIConnectionError({ message, cause: safeCause(err) }), retryable: true, headers: undefined };
     } finally {
       clearTimeout(timer);
       userSignal?.removeEventListener("abort", onUserAbort);
@@ -334,6 +335,17 @@ export function parseRetryAfter(headers: Record<string, string> | undefined, now
   const date = Date.parse(after);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
+}
+
+/**
+ * The underlying network error, never axios' own error object: that one carries the request config, whose
+ * headers hold the API key, and would print it wherever the error is logged.
+ */
+function safeCause(err: unknown): unknown {
+  const e = err as { isAxiosError?: boolean; cause?: unknown; message?: string; code?: string } | null;
+  if (!e || !e.isAxiosError) return err;
+  if (e.cause !== undefined) return e.cause;
+  return Object.assign(new Error(e.message ?? "request failed"), e.code ? { code: e.code } : {});
 }
 
 function parseBody(data: unknown, headers: Record<string, string>): unknown {

@@ -1,3 +1,5 @@
+import { inspect } from "node:util";
+import { AxiosError } from "axios";
 import { describe, expect, it } from "vitest";
 import {
   APIConnectionError,
@@ -97,5 +99,29 @@ describe("error messages", () => {
     expect(err.message).toBe("Connection error: connect ECONNREFUSED 127.0.0.1:1 (GET http://mixpeek.test/v1/tasks/t)");
     expect((err.cause as Error).message).toMatch(/ECONNREFUSED/);
     expect(requests).toHaveLength(1);
+  });
+});
+
+describe("secrets stay out of errors and logs", () => {
+  it("a connection error does not carry the request config (and so not the API key)", async () => {
+    const { client } = makeClient(
+      (req) => {
+        const socketError = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
+        const config = { headers: { Authorization: req.headers["authorization"] }, url: req.url.toString() };
+        throw Object.assign(new AxiosError("connect ECONNREFUSED 127.0.0.1:1", "ECONNREFUSED", config as never), { cause: socketError });
+      },
+      { apiKey: "sk_very_secret", maxRetries: 0 },
+    );
+    const err = (await client.tasks.get("t").catch((e: unknown) => e)) as APIConnectionError;
+    expect(err).toBeInstanceOf(APIConnectionError);
+    expect((err.cause as { code?: string }).code).toBe("ECONNREFUSED");
+    expect(inspect(err, { depth: 20 })).not.toContain("sk_very_secret");
+  });
+
+  it("inspecting or serialising the client does not print the API key", () => {
+    const { client } = makeClient(() => ({ body: {} }), { apiKey: "sk_very_secret" });
+    expect(client.apiKey).toBe("sk_very_secret");
+    expect(inspect(client, { depth: 3 })).not.toContain("sk_very_secret");
+    expect(Object.keys(client)).not.toContain("apiKey");
   });
 });
