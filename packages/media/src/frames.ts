@@ -150,7 +150,8 @@ async function decodeBatch(path: string, requests: FrameRequest[], width: number
   const state = requests.map(() => ({ current: new Uint8Array(frameBytes) as Uint8Array, last: null as Uint8Array | null, filled: 0 }));
   const args = ["-hide_banner", "-nostdin", "-nostats", "-v", "error"];
   for (const r of requests) {
-    if (r.keyframe) args.push("-skip_frame", "nokey", "-noaccurate_seek");
+    // One keyframe needs no frame threads; starting them costs more than the decode.
+    if (r.keyframe) args.push("-threads", "1", "-skip_frame", "nokey", "-noaccurate_seek");
     args.push("-ss", r.seek.toFixed(6), "-i", path);
   }
   requests.forEach((r, k) => {
