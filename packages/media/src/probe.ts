@@ -46,9 +46,11 @@ interface FfprobeStream {
 }
 interface FfprobeOutput {
   streams?: FfprobeStream[];
-  format?: { format_name?: string; duration?: string; start_time?: string };
+  format?: { format_name?: string; duration?: string; start_time?: string; tags?: Record<string, string> };
   packets?: { stream_index?: number; pts_time?: string }[];
 }
+
+const HEIF_BRANDS = new Set(["heic", "heix", "heim", "heis", "mif1", "msf1", "avif"]);
 
 /** Packets read to judge whether the frame rate is variable (all streams together). */
 const VFR_SAMPLE_PACKETS = 300;
@@ -59,6 +61,7 @@ const ENTRIES = [
   "stream_disposition=attached_pic",
   "stream_tags=rotate",
   "stream_side_data=rotation",
+  "format_tags=major_brand",
   "packet=stream_index,pts_time",
 ].join(":");
 
@@ -129,6 +132,14 @@ export async function probeMedia(path: string, options: RunOptions = {}): Promis
     if (image) return image;
     if (hasAudio) throw new MediaError("no_video_stream", `${path} has audio but no video stream`, { path });
     throw new MediaError("no_video_stream", `${path} (${formatName}) has no video stream`, { path });
+  }
+
+  // HEIF/AVIF stills live in an ISO-BMFF container that ffmpeg shows as a tiled video: let sharp have them.
+  const brand = (parsed.format?.tags?.major_brand ?? "").trim().toLowerCase();
+  if (HEIF_BRANDS.has(brand)) {
+    const image = await probeImageWithSharp(path, formatName);
+    if (image) return image;
+    throw new MediaError("unsupported", `${path} is a HEIF/AVIF image (brand "${brand}") this build cannot decode; convert it to JPEG or PNG`, { path });
   }
 
   const frameCount = parseIntOrNull(video.nb_frames);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { probeMedia } from "@scenecap/media";
+import sharp from "sharp";
+import { decodeImage, probeMedia } from "@scenecap/media";
 import { makeCutsClip, makeGif, makeRotatedClip, makeStreamedWebm, makeVfrClip, tempDir, writeImages, ffmpeg } from "./fixtures.js";
 
 const t = tempDir("probe");
@@ -61,6 +62,15 @@ describe("probeMedia", () => {
     expect(p.videoCodec).toBe("vp8");
     expect(p.durationSec).not.toBeNull();
     expect(Math.abs(p.durationSec! - 3)).toBeLessThanOrEqual(0.05);
+  });
+
+  it("treats AVIF (an ISO-BMFF still ffmpeg reads as a video track) as an image", async () => {
+    const avif = t.file("still.avif");
+    await sharp({ create: { width: 32, height: 16, channels: 3, background: { r: 0, g: 0, b: 255 } } }).avif().toFile(avif);
+    const p = await probeMedia(avif);
+    expect(p).toMatchObject({ kind: "image", durationSec: null, width: 32, height: 16 });
+    const frame = await decodeImage(avif);
+    expect(frame.data[2]).toBeGreaterThan(200);
   });
 
   it("treats an animated GIF as a video and a one-frame GIF as an image", async () => {
