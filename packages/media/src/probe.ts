@@ -229,7 +229,9 @@ function classifyProbeFailure(path: string, stderr: string): MediaError {
 }
 
 function isStillImageFormat(formatName: string, frameCount: number | null): boolean {
-  if (formatName === "gif" || formatName === "apng" || formatName === "webp_pipe") {
+  // ffmpeg cannot decode animated WebP: every WebP is an image (its first frame).
+  if (formatName === "webp_pipe") return true;
+  if (formatName === "gif" || formatName === "apng") {
     return frameCount === null ? false : frameCount <= 1;
   }
   return formatName === "image2" || formatName.endsWith("_pipe");

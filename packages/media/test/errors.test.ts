@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { configureMedia, extractFrames, ffmpegVersion, MediaError, planSegments, probeMedia } from "@scenecap/media";
 import { makeAudioOnly, makeCutsClip, makeTruncated, tempDir } from "./fixtures.js";
@@ -28,6 +28,20 @@ beforeAll(() => {
 });
 afterAll(() => t.cleanup());
 afterEach(() => configureMedia({}));
+
+/** Processes whose command line mentions `needle` (Linux /proc), to prove no child outlives its call. */
+function processesMentioning(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(needle)) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
 
 async function failure(p: Promise<unknown>): Promise<MediaError> {
   const err = await p.then(
@@ -78,6 +92,7 @@ describe("child processes", () => {
     expect(err.code).toBe("ffmpeg_failed");
     expect(err.message).toMatch(/longer than 1 ms/);
     expect(Date.now() - started).toBeLessThan(10_000);
+    expect(processesMentioning(f.clip)).toEqual([]);
   });
 
   it("stops when the caller aborts", async () => {
@@ -85,6 +100,7 @@ describe("child processes", () => {
     const p = extractFrames(f.clip, [1, 2, 3], { signal: controller.signal });
     controller.abort(new Error("caller gave up"));
     await expect(p).rejects.toThrow("caller gave up");
+    expect(processesMentioning(f.clip)).toEqual([]);
   });
 
   it("says how to fix a missing ffmpeg binary, from configuration or FFMPEG_PATH", async () => {

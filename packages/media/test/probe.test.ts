@@ -73,6 +73,14 @@ describe("probeMedia", () => {
     expect(frame.data[2]).toBeGreaterThan(200);
   });
 
+  it("treats an animated WebP (which ffmpeg cannot decode) as an image of its first frame", async () => {
+    const webp = t.file("anim.webp");
+    await sharp(f.gif, { animated: true }).webp().toFile(webp);
+    expect((await sharp(webp).metadata()).pages).toBeGreaterThan(1);
+    const p = await probeMedia(webp);
+    expect(p).toMatchObject({ kind: "image", width: 64, height: 48 });
+  });
+
   it("treats an animated GIF as a video and a one-frame GIF as an image", async () => {
     const anim = await probeMedia(f.gif);
     expect(anim.kind).toBe("video");
