@@ -245,4 +245,18 @@ describe("loadBlip2Model errors and reuse", () => {
       await m.dispose();
     }
   });
+
+  it("webgpu without an adapter falls back to cpu with the reason logged", async () => {
+    const messages: string[] = [];
+    const m = await loadBlip2Model(FIXTURE, { device: "webgpu", cacheDir: cache.dir, log: (s) => messages.push(s) });
+    try {
+      const log = messages.join("\n");
+      if (m.device === "cpu") expect(log).toMatch(/execution provider webgpu failed .*falling back to cpu/);
+      else expect(m.device).toBe("webgpu");
+      expect(log).toMatch(new RegExp(`loaded on execution provider ${m.device}`));
+      expectClose(await m.encodeImages(pixels(0), 1), expectedF32("img0.language_projection").data, "projection after fallback");
+    } finally {
+      await m.dispose();
+    }
+  });
 });
