@@ -34,8 +34,8 @@ interface Shard {
   headerSha256: string;
 }
 
-function readExactly(fd: number, length: number, position: number, file: string): Buffer {
-  const buf = Buffer.allocUnsafe(length);
+function readExactly(fd: number, length: number, position: number, file: string, into?: Uint8Array): Uint8Array {
+  const buf = into ?? Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
     const chunk = Math.min(length - done, 1 << 30);
@@ -136,7 +136,7 @@ export class SafetensorsCheckpoint {
     this.shards.push(shard);
     if (st.size < 8) throw new CheckpointError(`${path} is truncated or not a safetensors file (${st.size} bytes)`, path);
     const lenBuf = readExactly(fd, 8, 0, path);
-    const headerLen = Number(lenBuf.readBigUInt64LE(0));
+    const headerLen = Number(new DataView(lenBuf.buffer, lenBuf.byteOffset, 8).getBigUint64(0, true));
     if (headerLen <= 1 || headerLen > MAX_HEADER_BYTES || 8 + headerLen > st.size) {
       throw new CheckpointError(`${path} is truncated or not a safetensors file (header length ${headerLen}, file size ${st.size})`, path);
     }
@@ -144,7 +144,7 @@ export class SafetensorsCheckpoint {
     shard.headerSha256 = createHash("sha256").update(headerBytes).digest("hex");
     let header: Record<string, unknown>;
     try {
-      header = JSON.parse(headerBytes.toString("utf8")) as Record<string, unknown>;
+      header = JSON.parse(Buffer.from(headerBytes.buffer, headerBytes.byteOffset, headerBytes.byteLength).toString("utf8")) as Record<string, unknown>;
     } catch (err) {
       throw new CheckpointError(`${path}: safetensors header is not valid JSON: ${(err as Error).message}`, path);
     }
@@ -217,7 +217,7 @@ export class SafetensorsCheckpoint {
   }
 
   /** Raw little-endian bytes of one tensor (positioned read). */
-  readBytes(name: string): Buffer {
+  readBytes(name: string): Uint8Array {
     const info = this.info(name);
     return readExactly(this.shardFor(info).fd, info.byteLength, info.offset, info.file);
   }
@@ -233,6 +233,12 @@ export class SafetensorsCheckpoint {
         `${info.file}: tensor ${name} has shape [${info.shape.join(", ")}], expected [${expectShape.join(", ")}] from config.json`,
         info.file,
       );
+    }
+    if (info.dtype === "F32" && new Uint8Array(new Uint16Array(1).fill(1).buffer)[0] === 1) {
+      // Little-endian host: read straight into the result (no intermediate copy of a large tensor).
+      const out = new Float32Array(info.byteLength / 4);
+      readExactly(this.shardFor(info).fd, info.byteLength, info.offset, info.file, new Uint8Array(out.buffer));
+      return out;
     }
     return toFloat32(this.readBytes(name), info.dtype);
   }

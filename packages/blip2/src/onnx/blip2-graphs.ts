@@ -89,20 +89,20 @@ class Emitter {
       const bs = this.opts.blockSize ?? 32;
       const nb = Math.ceil(k / bs);
       const symmetric = this.opts.symmetric ?? true;
-      // Quantize once, lazily, and hand out the three parts as they are written (data first).
+      // Quantize once, lazily, hand out the parts as they are written (data first), then drop the copy.
       let cached: ReturnType<typeof quantizeBlockwise> | null = null;
-      const q = () => (cached ??= quantizeBlockwise(weight(), n, k, { bits, blockSize: bs, symmetric }));
-      const qB = this.g.weight(`${name}.qweight`, DataType.UINT8, [n, nb, (bs * bits) / 8], () => q().data);
-      const qS = this.g.weight(`${name}.scales`, this.ft, [n * nb], () => this.floatBytes(q().scales));
+      let remaining = symmetric ? 2 : 3;
+      const part = <T>(pick: (q: ReturnType<typeof quantizeBlockwise>) => T): T => {
+        cached ??= quantizeBlockwise(weight(), n, k, { bits, blockSize: bs, symmetric });
+        const out = pick(cached);
+        if (--remaining === 0) cached = null;
+        return out;
+      };
+      const qB = this.g.weight(`${name}.qweight`, DataType.UINT8, [n, nb, (bs * bits) / 8], () => part((q) => q.data));
+      const qS = this.g.weight(`${name}.scales`, this.ft, [n * nb], () => part((q) => this.floatBytes(q.scales)));
       const inputs = [x, qB, qS];
       if (!symmetric) {
-        inputs.push(
-          this.g.weight(`${name}.zero_points`, DataType.UINT8, [n * Math.ceil((nb * bits) / 8)], () => {
-            const zp = q().zeroPoints!;
-            cached = null; // last part written: release the quantized copy
-            return zp;
-          }),
-        );
+        inputs.push(this.g.weight(`${name}.zero_points`, DataType.UINT8, [n * Math.ceil((nb * bits) / 8)], () => part((q) => q.zeroPoints!)));
       }
       y = this.g.op(
         "MatMulNBits",
