@@ -45,7 +45,7 @@ export async function extractFrames(path: string, times: number[], options: Extr
     return times.map(() => image);
   }
 
-  const { width, height } = outputSize(probe, options.maxWidth);
+  const shape: OutputShape = { ...outputSize(probe, options.maxWidth), flatten: ALPHA_CODECS.has(probe.videoCodec ?? "") };
   const duration = probe.durationSec ?? Infinity;
   const out: (RgbFrame | null)[] = times.map(() => null);
   const seekable: number[] = [];
@@ -67,16 +67,25 @@ export async function extractFrames(path: string, times: number[], options: Extr
     if (keyframe) return { seek: t, keyframe: true };
     const seek = Math.max(0, t - window);
     return { seek, windowSec: t - seek + 1e-4 };
-  }, out, width, height, options);
-  // Nothing presented in the window (sparse frames), or no keyframe found: take the first frame after t.
-  await decodeInBatches(path, pending, batchSize, (i) => ({ seek: Math.max(0, times[i]!) }), out, width, height, options);
+  }, out, shape, options);
+  // An empty window in a variable-rate file means sparse frames: look back up to 10 s. (At a constant rate
+  // it means missing data, which must not be papered over with an older frame.) Then take the first frame
+  // after t (no keyframe found, or nothing before t at all).
+  const stillPending = keyframe || !probe.variableFrameRate
+    ? pending
+    : await decodeInBatches(path, pending, batchSize, (i) => {
+        const t = Math.max(0, times[i]!);
+        const seek = Math.max(0, t - 10);
+        return { seek, windowSec: t - seek + 1e-4 };
+      }, out, shape, options);
+  await decodeInBatches(path, stillPending, batchSize, (i) => ({ seek: Math.max(0, times[i]!) }), out, shape, options);
 
   // Times past the end, and times inside the last frame's display span (after which nothing starts).
   const missing = out.flatMap((f, i) => (f === null ? [times[i]!] : []));
   if (missing.length > 0) {
     let last: RgbFrame;
     try {
-      last = await decodeLastFrame(path, width, height, options);
+      last = await decodeLastFrame(path, shape, options);
     } catch (err) {
       if (!(err instanceof MediaError) || err.code !== "corrupt") throw err;
       const at = missing.map((t) => t.toFixed(3)).join(", ");
@@ -98,14 +107,13 @@ async function decodeInBatches(
   batchSize: number,
   request: (i: number) => FrameRequest,
   out: (RgbFrame | null)[],
-  width: number,
-  height: number,
+  shape: OutputShape,
   options: RunOptions,
 ): Promise<number[]> {
   const missing: number[] = [];
   for (let b = 0; b < indices.length; b += batchSize) {
     const idx = indices.slice(b, b + batchSize);
-    const frames = await decodeBatch(path, idx.map(request), width, height, options);
+    const frames = await decodeBatch(path, idx.map(request), shape, options);
     idx.forEach((i, k) => {
       const frame = frames[k] ?? null;
       out[i] = frame;
@@ -126,9 +134,22 @@ export function outputSize(probe: MediaProbe, maxWidth?: number): { width: numbe
   return { width, height };
 }
 
-/** Filters after ffmpeg's automatic rotation: force the exact size (so byte counts are known) and RGB. */
-function frameFilter(width: number, height: number): string {
-  return `scale=${width}:${height}:flags=bicubic,setsar=1,format=rgb24`;
+/** Codecs whose frames carry transparency, flattened onto white like `decodeImage` does. */
+const ALPHA_CODECS = new Set(["gif", "apng"]);
+
+/** Filters after ffmpeg's automatic rotation: flatten alpha, force the exact size (so byte counts are known), RGB. */
+function frameFilter(width: number, height: number, flatten: boolean): string {
+  const scale = `scale=${width}:${height}:flags=bicubic,setsar=1,format=rgb24`;
+  if (!flatten) return scale;
+  // A white copy of each frame (same timestamps) with the frame composited over it.
+  return `split[bg][fg];[bg]format=rgba,lutrgb=r=255:g=255:b=255:a=255[white];[white][fg]overlay=format=auto,${scale}`;
+}
+
+interface OutputShape {
+  width: number;
+  height: number;
+  /** Composite transparent frames onto white. */
+  flatten: boolean;
 }
 
 /** Where one output starts decoding and, for a window, where it stops (exclusive, relative to the seek). */
@@ -144,7 +165,7 @@ interface FrameRequest {
  * One ffmpeg process: input k is the file with a fast, accurate seek to requests[k].seek; output k writes raw
  * RGB frames to fd 3+k, of which the last complete one is kept (at most two frame buffers per output).
  */
-async function decodeBatch(path: string, requests: FrameRequest[], width: number, height: number, options: RunOptions): Promise<(RgbFrame | null)[]> {
+async function decodeBatch(path: string, requests: FrameRequest[], { width, height, flatten }: OutputShape, options: RunOptions): Promise<(RgbFrame | null)[]> {
   const cfg = mediaConfig();
   const frameBytes = width * height * 3;
   const state = requests.map(() => ({ current: new Uint8Array(frameBytes) as Uint8Array, last: null as Uint8Array | null, filled: 0 }));
@@ -155,7 +176,7 @@ async function decodeBatch(path: string, requests: FrameRequest[], width: number
     args.push("-ss", r.seek.toFixed(6), "-i", path);
   }
   requests.forEach((r, k) => {
-    const filter = frameFilter(width, height);
+    const filter = frameFilter(width, height, flatten);
     args.push("-map", `${k}:v:0`);
     if (r.windowSec === undefined) args.push("-frames:v", "1", "-vf", filter);
     else args.push("-vf", `trim=end=${r.windowSec.toFixed(6)},${filter}`);
@@ -196,7 +217,7 @@ async function decodeBatch(path: string, requests: FrameRequest[], width: number
 }
 
 /** The last frame of the video, read from a seek a few seconds before the end (one frame kept at a time). */
-async function decodeLastFrame(path: string, width: number, height: number, options: RunOptions): Promise<RgbFrame> {
+async function decodeLastFrame(path: string, { width, height, flatten }: OutputShape, options: RunOptions): Promise<RgbFrame> {
   const cfg = mediaConfig();
   const frameBytes = width * height * 3;
   let current: Uint8Array = new Uint8Array(frameBytes);
@@ -211,7 +232,7 @@ async function decodeLastFrame(path: string, width: number, height: number, opti
     args: [
       "-hide_banner", "-nostdin", "-nostats", "-v", "error",
       "-sseof", "-3", "-i", path,
-      "-map", "0:v:0", "-vf", frameFilter(width, height), "-f", "rawvideo", "pipe:1",
+      "-map", "0:v:0", "-vf", frameFilter(width, height, flatten), "-f", "rawvideo", "pipe:1",
     ],
     onData: (_fd, chunk) => {
       let off = 0;

@@ -169,7 +169,10 @@ export async function probeMedia(path: string, options: RunOptions = {}): Promis
   }
   const avg = parseRate(video.avg_frame_rate);
   const base = parseRate(video.r_frame_rate);
-  const fps = avg ?? base ?? (frameCount !== null ? frameCount / durationSec : null);
+  // GIFs and some VFR files have no average rate, and their r_frame_rate is a time-base artefact (100 for
+  // GIF): count frames over the duration instead.
+  const counted = frameCount !== null && frameCount > 0 ? frameCount / durationSec : null;
+  const fps = avg ?? counted ?? base;
 
   return {
     kind: "video",
@@ -178,7 +181,7 @@ export async function probeMedia(path: string, options: RunOptions = {}): Promis
     height,
     rotation,
     fps,
-    variableFrameRate: isVariableFrameRate(video, parsed.packets ?? [], avg, base),
+    variableFrameRate: isVariableFrameRate(video, parsed.packets ?? [], avg ?? counted, base),
     hasAudio,
     videoCodec: video.codec_name ?? null,
     formatName,

@@ -165,3 +165,30 @@ export function makeStreamedWebm(path: string): void {
 export function makeTransportStream(path: string, source: string): void {
   ffmpeg(["-i", source, "-c", "copy", "-f", "mpegts", path]);
 }
+
+/** Animated GIF, 0.5 s red then 0.5 s blue, whose left half is transparent. */
+export function makeTransparentGif(path: string): void {
+  ffmpeg([
+    "-f", "lavfi", "-i", "color=red:s=64x48:r=10:d=0.5",
+    "-f", "lavfi", "-i", "color=blue:s=64x48:r=10:d=0.5",
+    "-filter_complex",
+    "[0:v][1:v]concat=n=2:v=1:a=0,format=rgba,geq=r='r(X,Y)':g='g(X,Y)':b='b(X,Y)':a='if(lt(X,32),0,255)',split[a][b];" +
+      "[a]palettegen=reserve_transparent=1[p];[b][p]paletteuse=alpha_threshold=128",
+    path,
+  ]);
+}
+
+/** Two-frame GIF written by sharp with 0.5 s delays: red then blue (ffprobe gives it no average rate). */
+export async function makeSlowGif(path: string): Promise<void> {
+  const w = 20;
+  const h = 10;
+  const raw = Buffer.alloc(w * h * 2 * 4);
+  for (let page = 0; page < 2; page++) {
+    for (let i = 0; i < w * h; i++) {
+      const o = (page * w * h + i) * 4;
+      raw[o + (page === 0 ? 0 : 2)] = 255;
+      raw[o + 3] = 255;
+    }
+  }
+  await sharp(raw, { raw: { width: w, height: h * 2, channels: 4, pageHeight: h } }).gif({ delay: [500, 500] }).toFile(path);
+}

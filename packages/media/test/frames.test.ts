@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { extractFrames, makeThumbnail, probeMedia, planSegments } from "@scenecap/media";
 import sharp from "sharp";
-import { makeCutsClip, makeGif, makeRotatedClip, makeVfrClip, meanColour, near, pixel, tempDir, writeImages } from "./fixtures.js";
+import { makeCutsClip, makeGif, makeRotatedClip, makeSlowGif, makeTransparentGif, makeVfrClip, meanColour, near, pixel, tempDir, writeImages } from "./fixtures.js";
 
 const t = tempDir("frames");
 const f = { cuts: t.file("cuts.mp4"), rotated: t.file("rotated.mp4"), vfr: t.file("vfr.mp4"), gif: t.file("anim.gif") };
@@ -106,6 +106,26 @@ describe("extractFrames", () => {
     expect(near(meanColour(frames[0]!), RED)).toBe(true);
     expect(near(meanColour(frames[1]!), BLUE)).toBe(true);
     expect(near(meanColour(frames[2]!), BLUE)).toBe(true);
+  });
+
+  it("flattens GIF transparency onto white, as decodeImage does", async () => {
+    const gif = t.file("transparent.gif");
+    makeTransparentGif(gif);
+    const [first, second] = await extractFrames(gif, [0.2, 0.7]);
+    expect(pixel(first!, 5, 20)).toEqual([255, 255, 255]);
+    expect(near(pixel(first!, 50, 20), RED)).toBe(true);
+    expect(pixel(second!, 5, 20)).toEqual([255, 255, 255]);
+    expect(near(pixel(second!, 50, 20), BLUE)).toBe(true);
+  });
+
+  it("returns the GIF frame on screen at each time when frames last long", async () => {
+    const gif = t.file("slow.gif");
+    await makeSlowGif(gif);
+    const probe = await probeMedia(gif);
+    expect(probe.fps).toBeCloseTo(2, 1);
+    const frames = await extractFrames(gif, [0, 0.25, 0.45, 0.55, 0.9, 5], { probe });
+    expect(frames.map((fr) => near(meanColour(fr), RED))).toEqual([true, true, true, false, false, false]);
+    expect(frames.slice(3).every((fr) => near(meanColour(fr), BLUE))).toBe(true);
   });
 
   it("gives the decoded image for every time when the file is a still image", async () => {
