@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { mediaConfig, type RunOptions } from "./config.js";
 import { MediaError } from "./errors.js";
 import { decodeImage, type RgbFrame } from "./image.js";
@@ -11,7 +12,8 @@ export interface ExtractFramesOptions extends RunOptions {
   probe?: MediaProbe;
   /**
    * Frames decoded by one ffmpeg process: each is its own input with a fast, accurate `-ss` seek and its own
-   * output pipe. Larger batches spawn fewer processes but keep more decoders open at once. @defaultValue 8
+   * output pipe. Larger batches spawn fewer processes but keep more decoders open at once; above 1280x720
+   * the batch shrinks in proportion to the frame size (to 2 at 4K) to bound memory. @defaultValue 8
    */
   batchSize?: number;
   /**
@@ -20,7 +22,17 @@ export interface ExtractFramesOptions extends RunOptions {
    * but the frame can lie up to one keyframe interval before the time (often seconds). @defaultValue "exact"
    */
   seekMode?: "exact" | "keyframe";
+  /**
+   * ffmpeg processes run at once. ffmpeg decodes its inputs one after another, so on many cores several
+   * processes go faster. @defaultValue a quarter of the CPUs, between 1 and 4
+   */
+  concurrency?: number;
 }
+
+/** Pixels of a 1280x720 frame: the batch size applies as given up to this frame size and shrinks above it. */
+const BATCH_REFERENCE_PIXELS = 1280 * 720;
+/** Frame threads per decoder: enough to keep a core or four busy, few enough to bound reference-frame memory. */
+const DECODER_THREADS = Math.max(1, Math.min(4, availableParallelism()));
 
 /**
  * Decodes the frames shown at `times` (seconds from the start) to packed RGB in display orientation, in
@@ -35,8 +47,14 @@ export async function extractFrames(path: string, times: number[], options: Extr
   if (options.maxWidth !== undefined && (!Number.isInteger(options.maxWidth) || options.maxWidth < 1)) {
     throw new RangeError(`maxWidth must be a positive integer, got ${options.maxWidth}`);
   }
-  const batchSize = options.batchSize ?? 8;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 64) throw new RangeError(`batchSize must be an integer in 1..64, got ${batchSize}`);
+  const requestedBatch = options.batchSize ?? 8;
+  if (!Number.isInteger(requestedBatch) || requestedBatch < 1 || requestedBatch > 64) {
+    throw new RangeError(`batchSize must be an integer in 1..64, got ${requestedBatch}`);
+  }
+  const concurrency = options.concurrency ?? Math.max(1, Math.min(4, Math.floor(availableParallelism() / 4)));
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
+    throw new RangeError(`concurrency must be an integer in 1..32, got ${concurrency}`);
+  }
   if (times.length === 0) return [];
 
   const probe = options.probe ?? (await probeMedia(path, options));
@@ -45,6 +63,10 @@ export async function extractFrames(path: string, times: number[], options: Extr
     return times.map(() => image);
   }
 
+  // Every input of a batch holds a decoder with its reference frames: fewer per process for big frames.
+  const pixels = (probe.codedWidth ?? probe.width) * (probe.codedHeight ?? probe.height);
+  const batchSize = Math.max(1, Math.min(requestedBatch, Math.floor((requestedBatch * BATCH_REFERENCE_PIXELS) / Math.max(1, pixels)) || 1));
+  const pool = { batchSize, concurrency };
   const shape: OutputShape = { ...outputSize(probe, options.maxWidth), flatten: ALPHA_CODECS.has(probe.videoCodec ?? "") };
   const duration = probe.durationSec ?? Infinity;
   const out: (RgbFrame | null)[] = times.map(() => null);
@@ -62,7 +84,7 @@ export async function extractFrames(path: string, times: number[], options: Extr
   if (options.seekMode !== undefined && !keyframe && options.seekMode !== "exact") {
     throw new RangeError(`seekMode must be "exact" or "keyframe", got ${String(options.seekMode)}`);
   }
-  const pending = await decodeInBatches(path, seekable, batchSize, (i) => {
+  const pending = await decodeInBatches(path, seekable, pool, (i) => {
     const t = Math.max(0, times[i]!);
     if (keyframe) return { seek: t, keyframe: true };
     const seek = Math.max(0, t - window);
@@ -73,12 +95,12 @@ export async function extractFrames(path: string, times: number[], options: Extr
   // after t (no keyframe found, or nothing before t at all).
   const stillPending = keyframe || !probe.variableFrameRate
     ? pending
-    : await decodeInBatches(path, pending, batchSize, (i) => {
+    : await decodeInBatches(path, pending, pool, (i) => {
         const t = Math.max(0, times[i]!);
         const seek = Math.max(0, t - 10);
         return { seek, windowSec: t - seek + 1e-4 };
       }, out, shape, options);
-  await decodeInBatches(path, stillPending, batchSize, (i) => ({ seek: Math.max(0, times[i]!) }), out, shape, options);
+  await decodeInBatches(path, stillPending, pool, (i) => ({ seek: Math.max(0, times[i]!) }), out, shape, options);
 
   // Times past the end, and times inside the last frame's display span (after which nothing starts).
   const missing = out.flatMap((f, i) => (f === null ? [times[i]!] : []));
@@ -100,27 +122,42 @@ export async function extractFrames(path: string, times: number[], options: Extr
   return out as RgbFrame[];
 }
 
-/** Decodes out[i] for each index, `batchSize` per process; returns the indices that got no frame. */
+/** Decodes out[i] for each index, `batchSize` per process, `concurrency` processes at once; returns the indices that got no frame. */
 async function decodeInBatches(
   path: string,
   indices: number[],
-  batchSize: number,
+  pool: { batchSize: number; concurrency: number },
   request: (i: number) => FrameRequest,
   out: (RgbFrame | null)[],
   shape: OutputShape,
   options: RunOptions,
 ): Promise<number[]> {
-  const missing: number[] = [];
-  for (let b = 0; b < indices.length; b += batchSize) {
-    const idx = indices.slice(b, b + batchSize);
-    const frames = await decodeBatch(path, idx.map(request), shape, options);
-    idx.forEach((i, k) => {
-      const frame = frames[k] ?? null;
-      out[i] = frame;
-      if (frame === null) missing.push(i);
-    });
-  }
-  return missing;
+  const batches: number[][] = [];
+  for (let b = 0; b < indices.length; b += pool.batchSize) batches.push(indices.slice(b, b + pool.batchSize));
+  const missing = new Set<number>();
+  let next = 0;
+  let failed = false;
+  const lane = async () => {
+    while (next < batches.length && !failed) {
+      const idx = batches[next++]!;
+      try {
+        const frames = await decodeBatch(path, idx.map(request), shape, options);
+        idx.forEach((i, k) => {
+          const frame = frames[k] ?? null;
+          out[i] = frame;
+          if (frame === null) missing.add(i);
+        });
+      } catch (err) {
+        failed = true; // the other lanes finish their current batch and stop
+        throw err;
+      }
+    }
+  };
+  const lanes = Array.from({ length: Math.min(pool.concurrency, batches.length) }, lane);
+  const results = await Promise.allSettled(lanes);
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (rejected) throw rejected.reason;
+  return indices.filter((i) => missing.has(i));
 }
 
 /** The RGB output size for a probe: display size, scaled down to `maxWidth`. */
@@ -173,6 +210,7 @@ async function decodeBatch(path: string, requests: FrameRequest[], { width, heig
   for (const r of requests) {
     // One keyframe needs no frame threads; starting them costs more than the decode.
     if (r.keyframe) args.push("-threads", "1", "-skip_frame", "nokey", "-noaccurate_seek");
+    else args.push("-threads", String(DECODER_THREADS));
     args.push("-ss", r.seek.toFixed(6), "-i", path);
   }
   requests.forEach((r, k) => {

@@ -36,7 +36,7 @@ describe("extractFrames", () => {
 
   it("decodes more frames than one batch holds, and repeated times", async () => {
     const times = [0.1, 1.9, 2.1, 4.9, 5.1, 0.5, 3, 3, 1, 4];
-    const frames = await extractFrames(f.cuts, times, { batchSize: 3 });
+    const frames = await extractFrames(f.cuts, times, { batchSize: 3, concurrency: 2 });
     const expected = times.map((s) => (s < 2 ? RED : s < 5 ? BLUE : null));
     frames.forEach((fr, i) => {
       const want = expected[i];
@@ -138,6 +138,7 @@ describe("extractFrames", () => {
     expect(await extractFrames(f.cuts, [])).toEqual([]);
     await expect(extractFrames(f.cuts, [Number.NaN])).rejects.toThrow(TypeError);
     await expect(extractFrames(f.cuts, [1], { maxWidth: 0 })).rejects.toThrow(RangeError);
+    await expect(extractFrames(f.cuts, [1], { concurrency: 0 })).rejects.toThrow(RangeError);
   });
 });
 
