@@ -11,7 +11,7 @@
  *
  * Through npm use the `=` form: `npm run bench:blip2 -- --precision=int4 --layers=2`.
  * Flags: --precision fp32,int4 | --device auto|cpu|cuda|webgpu | --layers N (caps every stack at N layers for a
- * quick run) | --batch 8 (the larger batch) | --steps 5 (timed decode steps) | --skip-build-check.
+ * quick run) | --batch 8 (the larger batch) | --steps 5 (timed decode steps) | --force-build (rebuild cached graphs).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
@@ -250,7 +250,8 @@ async function timeIt<T>(fn: () => Promise<T>, repeat: number): Promise<{ ms: nu
 }
 
 async function phaseBuild(modelDir: string, precision: Precision): Promise<Record<string, number>> {
-  const r = await buildGraphs(modelDir, { precision, log: (m) => console.error(`  ${m}`) });
+  const force = process.argv.includes("--force-build") || process.env["npm_config_force_build"] === "true";
+  const r = await buildGraphs(modelDir, { precision, force, log: (m) => console.error(`  ${m}`) });
   const data = Object.values(r.manifest.files).reduce((a, f) => a + f.dataBytes, 0);
   return { buildS: r.ms / 1000, built: r.built ? 1 : 0, peakRssMB: rssMB(), graphGB: data / 1e9 };
 }
