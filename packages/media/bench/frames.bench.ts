@@ -83,11 +83,12 @@ async function main(): Promise<void> {
   console.log(`    planSegments scene 0.3: ${sceneSegs.length} segments in ${ms(tScene)} (${decodedFps.toFixed(0)} decoded frames/s${lastCpu})`);
 
   // (c) extraction of the sampled mid-segment frames
-  const runs: { label: string; segs: Segment[]; maxWidth?: number; batchSize?: number; seekMode?: "exact" | "keyframe" }[] = [
+  const runs: { label: string; segs: Segment[]; maxWidth?: number; batchSize?: number; concurrency?: number; seekMode?: "exact" | "keyframe" }[] = [
     { label: "time 10 s, exact,    1280 px, batch 8 ", segs: timeSegs },
     { label: "time 10 s, exact,     640 px, batch 8 ", segs: timeSegs, maxWidth: 640 },
     { label: "time 10 s, exact,     640 px, batch 1 ", segs: timeSegs, maxWidth: 640, batchSize: 1 },
     { label: "time 10 s, exact,     640 px, batch 16", segs: timeSegs, maxWidth: 640, batchSize: 16 },
+    { label: "time 10 s, exact,     640 px, batch 8, 2 processes", segs: timeSegs, maxWidth: 640, concurrency: 2 },
     { label: "time 10 s, keyframe,  640 px, batch 8 ", segs: timeSegs, maxWidth: 640, seekMode: "keyframe" },
     { label: "scene,     exact,     640 px, batch 8 ", segs: sceneSegs, maxWidth: 640 },
   ];
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
         ...(r.maxWidth ? { maxWidth: r.maxWidth } : {}),
         ...(r.batchSize ? { batchSize: r.batchSize } : {}),
         ...(r.seekMode ? { seekMode: r.seekMode } : {}),
+        ...(r.concurrency ? { concurrency: r.concurrency } : {}),
       }),
     );
     console.log(`(c) extractFrames ${r.label}: ${frames.length} frames in ${ms(t)} → ${((frames.length * 1000) / t).toFixed(1)} frames/s${lastCpu}`);
