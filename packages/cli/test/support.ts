@@ -53,3 +53,13 @@ export async function serveDir(dir: string): Promise<{ url: (file: string) => st
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+/** A plain test-pattern clip of `seconds` (many segments at a 1 s interval). */
+export async function longClip(dir: string, seconds: number): Promise<string> {
+  const out = join(dir, `pattern-${seconds}s.mp4`);
+  await promisify(execFile)("ffmpeg", [
+    "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", `testsrc2=s=160x120:r=10:d=${seconds}`,
+    "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "10", out,
+  ]);
+  return out;
+}

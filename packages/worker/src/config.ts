@@ -36,6 +36,8 @@ export const WorkerEnv = z.object({
   BATCH_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(20),
   /** Allow sources on loopback/private networks. @defaultValue false */
   ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  /** Lease of a job claimed from the store's local queue (embedded mode), ms; a crashed process's jobs come back after it. @defaultValue 60 000 */
+  SCENECAP_LEASE_MS: z.coerce.number().int().min(1000).default(60_000),
   /** Largest download, bytes. @defaultValue 2 GiB */
   SCENECAP_FETCH_MAX_BYTES: z.coerce.number().int().positive().default(2 * 1024 ** 3),
   /** Download time limit, ms. @defaultValue 300 000 */
@@ -55,6 +57,7 @@ export interface WorkerConfig {
   allowPrivateNetworks: boolean;
   fetchMaxBytes: number;
   fetchTimeoutMs: number;
+  leaseMs: number;
 }
 
 export class WorkerConfigError extends Error {
@@ -83,5 +86,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     allowPrivateNetworks: e.ALLOW_PRIVATE_NETWORKS,
     fetchMaxBytes: e.SCENECAP_FETCH_MAX_BYTES,
     fetchTimeoutMs: e.SCENECAP_FETCH_TIMEOUT_MS,
+    leaseMs: e.SCENECAP_LEASE_MS,
   };
 }

@@ -78,7 +78,7 @@ export async function startWorker(config: WorkerConfig = loadWorkerConfig(), dep
       log,
     });
   } else {
-    runner = createLocalRunner({ store, blobs, captioners, config: pipeline, concurrency: config.concurrency, log });
+    runner = createLocalRunner({ store, blobs, captioners, config: pipeline, concurrency: config.concurrency, leaseMs: config.leaseMs, log });
   }
   log(`started: ${config.queue.kind === "bullmq" ? `BullMQ (prefix ${config.queue.prefix})` : "local queue"}, ` +
     `concurrency ${config.concurrency}, device ${config.device}, precision ${config.precision}, batch ${config.batchSize}/${config.batchWaitMs} ms`);
