@@ -32,6 +32,8 @@ export function toApiError(err: unknown): ApiError {
   switch (e?.name) {
     case "StoreConflictError": return new ApiError("conflict", e.message);
     case "StoreInputError": return new ApiError("bad_request", e.message);
+    // The store compiles filters late: bad paths, invalid regexes and wrong value types surface here.
+    case "FilterSyntaxError": return new ApiError("bad_request", `Invalid filter: ${e.message}`);
     case "BlobNotFoundError": return new ApiError("not_found", e.message);
     case "InvalidBlobKeyError": return new ApiError("bad_request", e.message);
   }

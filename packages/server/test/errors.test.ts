@@ -131,6 +131,29 @@ describe("errors, auth and isolation", () => {
     expect(expectEnvelope(res, 422, "ValidationError").error.details.validation_errors[0].loc).toEqual(["query", "limit"]);
   });
 
+  it("filters the store rejects (bad path, invalid regex, wrong value type) and bad sort fields → 400 envelope", async () => {
+    await h.call("POST", "/v1/namespaces", { namespace_name: "badfilters" });
+    const hdr = { "x-namespace": "badfilters" };
+    const { collection } = await seedBucketAndCollection(h, hdr);
+    const docs = `/v1/collections/${collection.collection_id}/documents/list`;
+    const badPath = await h.call("POST", docs, { filters: { AND: [{ field: "metadata..title", operator: "eq", value: "x" }] } }, hdr);
+    expect(expectEnvelope(badPath, 400, "BadRequestError").error.message).toMatch(/metadata\.\.title/);
+    const badRegex = await h.call("POST", docs, { filters: { AND: [{ field: "description", operator: "regex", value: "(unclosed" }] } }, hdr);
+    expect(expectEnvelope(badRegex, 400, "BadRequestError").error.message).toMatch(/regex/);
+    const badType = await h.call("POST", docs, { filters: { AND: [{ field: "start_time", operator: "in", value: 5 }] } }, hdr);
+    expect(expectEnvelope(badType, 400, "BadRequestError").error.message).toMatch(/array/);
+    const badSort = await h.call("POST", docs, { sort: { field: "no such field!", direction: "asc" } }, hdr);
+    expectEnvelope(badSort, 400, "BadRequestError");
+    const cols = await h.call("POST", "/v1/collections/list", { filters: { AND: [{ field: "collection_name", operator: "starts_with", value: 3 }] } }, hdr);
+    expect(expectEnvelope(cols, 400, "BadRequestError").error.message).toMatch(/string/);
+    const exec = await h.call("POST", "/v1/retrievers/execute", {
+      collection_identifiers: [collection.collection_id],
+      stages: [{ stage_name: "s", config: { stage_id: "sort_attribute", parameters: { field: "start_time" } } }],
+      filters: { AND: [{ field: "description", operator: "regex", value: "[z-a]" }] },
+    }, hdr);
+    expect(expectEnvelope(exec, 400, "BadRequestError").error.message).toMatch(/regex/);
+  });
+
   it("malformed filters → 422 with a path", async () => {
     const res = await h.call("POST", "/v1/buckets/list", { filters: { AND: [{ field: "x", operator: "near", value: 1 }] } });
     expectEnvelope(res, 422, "ValidationError");
