@@ -267,7 +267,7 @@ async function phaseInfer(modelDir: string, precision: Precision, args: Args): P
   const B = args.batch;
   res["loadRssMB"] = rssMB();
 
-  res["vision_b1_ms"] = (await timeIt(() => model.encodeImages(px(1), 1), 1)).ms;
+  res["vision_b1_ms"] = (await timeIt(() => model.encodeImages(px(1), 1), 3)).ms;
   res[`vision_b${B}_ms_per_image`] = (await timeIt(() => model.encodeImages(px(B), B), 1)).ms / B;
 
   const bos = await model.embedTokens(BigInt64Array.of(2n), 1, 1);
@@ -288,7 +288,7 @@ async function phaseInfer(modelDir: string, precision: Precision, args: Args): P
     const L = Q + 1;
     const pre = await timeIt(
       () => model.decode({ inputsEmbeds: e, batch: b, seqLen: L, attentionMask: ones(b * L), positionIds: pos(b, 0, L), past: null, numLogitsToKeep: 1 }),
-      1,
+      2,
     );
     res[`prefill_b${b}_ms`] = pre.ms;
     let past = pre.value.present;

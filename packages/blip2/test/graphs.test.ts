@@ -77,6 +77,15 @@ describe("buildGraphs", () => {
     expect(hashes(out)).toEqual(before);
   });
 
+  it("an int4 rebuild is byte-identical too", async () => {
+    const out = temp("blip2-int4-repro");
+    await buildGraphs(FIXTURE, { precision: "int4", outDir: out, symmetric: false });
+    const before = hashes(out);
+    await buildGraphs(FIXTURE, { precision: "int4", outDir: out, symmetric: false, force: true });
+    expect(hashes(out)).toEqual(before);
+    expect(JSON.parse(readFileSync(join(out, MANIFEST_FILE), "utf8")).quantization).toEqual({ blockSize: 32, symmetric: false, accuracyLevel: 4 });
+  });
+
   it("rebuilds when the source checkpoint changes", async () => {
     const variant = writeVariant("lm_head_stored");
     cleanups.push(variant.cleanup);
