@@ -9,7 +9,7 @@ import { eqFilter, type AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
 import { newId } from "../ids.js";
 import { extractorRegistry, findExtractor, resolveCollectionExtractor, sceneVectorIndex } from "../services/extractors.js";
-import { createBatchRecord, startProcessing } from "../services/processing.js";
+import { createBatchRecord, submitBatch } from "../services/processing.js";
 import { isConflict } from "../store-errors.js";
 import { collectionView, documentView } from "../views.js";
 import { deleted, listBody, listQuery, route, type RouteEnv } from "./shared.js";
@@ -153,11 +153,7 @@ export function collectionRoutes(env: RouteEnv): void {
       if (objects.length === 0) continue;
       const objectIds = objects.map((o) => o.id);
       const batch = await createBatchRecord(ctx, ns, bucketId, objectIds, { batch_name: `trigger:${rec.id}`, collection_ids: [rec.id] });
-      const taskId = await startProcessing(ctx, { ns, bucketId, batchId: batch.id, objectIds, collections: [rec] });
-      await ctx.store.resources.update("batch", ns, batch.id, (cur) => ({ data: { ...cur.data, status: "IN_PROGRESS", task_id: taskId } }));
-      for (const id of objectIds) {
-        await ctx.store.resources.update("object", ns, id, (cur) => ({ data: { ...cur.data, status: "PENDING", error: null, batch_id: batch.id, task_id: taskId } }));
-      }
+      const taskId = await submitBatch(ctx, ns, batch, [rec.id]);
       started.push({ batchId: batch.id, taskId, objects: objectIds.length });
     }
     const first = started[0];

@@ -30,8 +30,12 @@ export interface StartProcessing {
 }
 
 /**
- * Creates the task record (PENDING, `jobs: {}`) and enqueues one `ProcessObject` job per (collection, object)
- * with a deterministic job id. Returns the task id.
+ * Creates the task record (PENDING, `jobs: {}`), marks the objects PENDING on it, then enqueues one
+ * `ProcessObject` job per (collection, object) with a deterministic job id. Returns the task id.
+ *
+ * The objects are marked before any job exists: a worker may finish a job before `enqueue` returns, and its
+ * terminal state must not be overwritten. When an enqueue fails, the task is FAILED and so are the objects
+ * that no job was queued for (a queued job still reports its own state); the error is a 503.
  */
 export async function startProcessing(ctx: AppContext, p: StartProcessing): Promise<string> {
   if (p.collections.length === 0) {
@@ -70,7 +74,9 @@ export async function startProcessing(ctx: AppContext, p: StartProcessing): Prom
       },
     },
   });
+  const queued = new Set<string>();
   try {
+    await markObjectsPending(ctx, p.ns, p.objectIds, p.batchId, taskId);
     for (const collection of p.collections) {
       const extractor = ExtractorSpec.parse(collection.data.feature_extractor ?? {});
       for (const objectId of p.objectIds) {
@@ -84,17 +90,24 @@ export async function startProcessing(ctx: AppContext, p: StartProcessing): Prom
           extractor,
         };
         await ctx.queue.enqueue(JobName.ProcessObject, payload, processObjectJobId(payload));
+        queued.add(objectId);
       }
     }
   } catch (err) {
     const message = `could not enqueue jobs: ${(err as Error).message}`;
     await ctx.store.resources.update("task", p.ns, taskId, (cur) => ({ data: { ...cur.data, status: "FAILED", error: message } }));
+    for (const id of p.objectIds) {
+      if (queued.has(id)) continue;
+      await ctx.store.resources.update("object", p.ns, id, (cur) =>
+        cur.data.task_id === taskId && cur.data.status === "PENDING" ? { data: { ...cur.data, status: "FAILED", error: message } } : { data: cur.data },
+      );
+    }
     throw new ApiError("unavailable", `Job queue unavailable: ${(err as Error).message}`);
   }
   return taskId;
 }
 
-/** Marks objects as queued (their terminal state is written by the worker). */
+/** Marks objects as queued on a task (their terminal state is written by the worker). */
 export async function markObjectsPending(ctx: AppContext, ns: string, objectIds: string[], batchId: string, taskId: string): Promise<void> {
   for (const id of objectIds) {
     await ctx.store.resources.update("object", ns, id, (cur) => ({
@@ -130,7 +143,10 @@ export async function createBatchRecord(
   });
 }
 
-/** Submits a batch: resolves collections, starts processing, moves the batch to IN_PROGRESS. Idempotent. */
+/**
+ * Submits a batch: resolves collections, claims the batch (PENDING, with its task id), starts processing, then
+ * moves the batch to IN_PROGRESS unless a job already finished it. On failure the batch is FAILED. Idempotent.
+ */
 export async function submitBatch(ctx: AppContext, ns: string, batch: ResourceRecord, collectionIds?: string[] | null): Promise<string> {
   if (typeof batch.data.task_id === "string" && batch.data.task_id) return batch.data.task_id; // re-submit is ignored
   const bucketId = String(batch.data.bucket_id);
@@ -155,9 +171,9 @@ export async function submitBatch(ctx: AppContext, ns: string, batch: ResourceRe
     await ctx.store.resources.update("batch", ns, batch.id, (cur) => ({ data: { ...cur.data, status: "FAILED", error: (err as Error).message } }));
     throw err;
   }
+  // A fast job may already have moved the batch on (COMPLETED / FAILED): only PENDING advances.
   await ctx.store.resources.update("batch", ns, batch.id, (cur) => ({
     data: { ...cur.data, status: cur.data.status === "PENDING" ? "IN_PROGRESS" : cur.data.status },
   }));
-  await markObjectsPending(ctx, ns, objectIds, batch.id, taskId);
   return taskId;
 }
