@@ -155,71 +155,128 @@ export function getPath(obj: unknown, path: string): unknown {
   return cur;
 }
 
-function fold(v: unknown, caseSensitive: boolean): unknown {
-  return !caseSensitive && typeof v === "string" ? v.toLowerCase() : v;
+function fold(s: string, caseSensitive: boolean): string {
+  return caseSensitive ? s : s.toLowerCase();
 }
 
-function compare(a: unknown, b: unknown): number | null {
-  if (typeof a === "number" && typeof b === "number") return a - b;
-  if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
-  if (typeof a === "number" && typeof b === "string" && b.trim() !== "" && !Number.isNaN(Number(b))) return a - Number(b);
-  if (typeof a === "string" && typeof b === "number" && a.trim() !== "" && !Number.isNaN(Number(a))) return Number(a) - b;
-  return null;
+/** A string filter value that also reads as a number (`"2020"`) matches numeric fields too. */
+function numericString(v: string): number | undefined {
+  if (v.trim() === "") return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
 }
 
-function looseEqual(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a)) return a.some((x) => looseEqual(x, b));
-  const c = compare(a, b);
-  if (c !== null) return c === 0;
-  return JSON.stringify(a) === JSON.stringify(b);
+/** Structural JSON equality (arrays in order, objects by key set). */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-function matchCondition(doc: unknown, cond: FilterCondition, caseSensitive: boolean): boolean {
-  const raw = getPath(doc, cond.field);
-  const actual = fold(raw, caseSensitive);
-  const value = Array.isArray(cond.value) ? cond.value.map((v) => fold(v, caseSensitive)) : fold(cond.value, caseSensitive);
+/** Code-point (= UTF-8 byte) order, as both store engines compare strings. */
+function compareStrings(a: string, b: string): number {
+  const ia = a[Symbol.iterator]();
+  const ib = b[Symbol.iterator]();
+  for (;;) {
+    const x = ia.next();
+    const y = ib.next();
+    if (x.done || y.done) return x.done && y.done ? 0 : x.done ? -1 : 1;
+    const d = x.value.codePointAt(0)! - y.value.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+}
+
+/** One JSON value equals a filter value: strings fold case unless `cs`; a numeric string also matches the number. */
+function equalsValue(actual: unknown, v: unknown, cs: boolean): boolean {
+  if (typeof v === "string") {
+    if (typeof actual === "string") return fold(actual, cs) === fold(v, cs);
+    const n = numericString(v);
+    return n !== undefined && typeof actual === "number" && actual === n;
+  }
+  if (typeof v === "number") return typeof actual === "number" && actual === v;
+  if (typeof v === "boolean" || v === null) return actual === v;
+  if (v === undefined) return false;
+  // An object or array value compares as a whole JSON value (exact case).
+  return typeof actual === "object" && actual !== null && jsonEqual(actual, v);
+}
+
+/** `eq`: the value itself, or (for a scalar filter value) any element of an array field. */
+function matchesEq(actual: unknown, v: unknown, cs: boolean): boolean {
+  if (equalsValue(actual, v, cs)) return true;
+  if (typeof v === "object" && v !== null) return false;
+  return Array.isArray(actual) && actual.some((x) => equalsValue(x, v, cs));
+}
+
+/** Ordering of a field against a value of the same type (a numeric string value also orders numbers). */
+function compareValue(actual: unknown, v: unknown, cs: boolean): number | null {
+  if (typeof v === "number") return typeof actual === "number" ? actual - v : null;
+  if (typeof v !== "string") return null;
+  if (typeof actual === "string") return compareStrings(fold(actual, cs), fold(v, cs));
+  const n = numericString(v);
+  return n !== undefined && typeof actual === "number" ? actual - n : null;
+}
+
+/** `contains`: substring of a string field (string value), or an element of an array field. */
+function matchesContains(actual: unknown, v: unknown, cs: boolean): boolean {
+  if (typeof v === "string" && typeof actual === "string") return fold(actual, cs).includes(fold(v, cs));
+  return Array.isArray(actual) && actual.some((x) => equalsValue(x, v, cs));
+}
+
+function matchCondition(doc: unknown, cond: FilterCondition, cs: boolean): boolean {
+  const actual = getPath(doc, cond.field);
+  const v = cond.value;
   switch (cond.operator) {
     case "eq":
-      return looseEqual(actual, value);
+      return matchesEq(actual, v, cs);
     case "ne":
-      return !looseEqual(actual, value);
+      return !matchesEq(actual, v, cs);
     case "gt":
     case "gte":
     case "lt":
     case "lte": {
-      const c = compare(actual, value);
+      const c = compareValue(actual, v, cs);
       if (c === null) return false;
       return cond.operator === "gt" ? c > 0 : cond.operator === "gte" ? c >= 0 : cond.operator === "lt" ? c < 0 : c <= 0;
     }
     case "in":
-      return Array.isArray(value) && value.some((v) => looseEqual(actual, v));
+      return Array.isArray(v) && v.some((x) => matchesEq(actual, x, cs));
     case "nin":
-      return !Array.isArray(value) || !value.some((v) => looseEqual(actual, v));
+      return !Array.isArray(v) || !v.some((x) => matchesEq(actual, x, cs));
     case "contains":
-      if (Array.isArray(actual)) return actual.some((x) => looseEqual(x, value));
-      return typeof actual === "string" && typeof value === "string" && actual.includes(value);
+      return matchesContains(actual, v, cs);
     case "starts_with":
-      return typeof actual === "string" && typeof value === "string" && actual.startsWith(value);
+      return typeof actual === "string" && typeof v === "string" && fold(actual, cs).startsWith(fold(v, cs));
     case "ends_with":
-      return typeof actual === "string" && typeof value === "string" && actual.endsWith(value);
+      return typeof actual === "string" && typeof v === "string" && fold(actual, cs).endsWith(fold(v, cs));
     case "regex": {
-      if (typeof raw !== "string" || typeof cond.value !== "string") return false;
+      if (typeof actual !== "string" || typeof v !== "string") return false;
       try {
-        return new RegExp(cond.value, caseSensitive ? "" : "i").test(raw);
+        return new RegExp(v, cs ? "" : "i").test(actual);
       } catch {
         return false;
       }
     }
     case "exists":
-      return (raw !== undefined) === (cond.value === undefined ? true : Boolean(cond.value));
+      return (actual !== undefined) === (v === undefined ? true : Boolean(v));
     case "is_null":
-      return (raw === null || raw === undefined) === (cond.value === undefined ? true : Boolean(cond.value));
+      return (actual === null || actual === undefined) === (v === undefined ? true : Boolean(v));
     case "text":
-      return typeof raw === "string" && typeof cond.value === "string" && raw.toLowerCase().includes(cond.value.toLowerCase());
+      // Case-insensitive whatever case_sensitive says.
+      return typeof v === "string" && matchesContains(actual, v, false);
   }
 }
 
-/** Evaluates a canonical filter tree against one JSON object (in-memory counterpart of the store's SQL). */
+/**
+ * Evaluates a canonical filter tree against one JSON object: the in-memory counterpart of the store's SQL, with
+ * the same semantics (strings fold case unless `case_sensitive`, array elements included; `eq`/`in`/`contains` on
+ * an array field match an element; an object/array value compares as a whole; ordering only between like types,
+ * where a numeric string value also orders numbers; strings in code-point order). Filters the store rejects
+ * (wrong value type, invalid regex) simply match nothing here.
+ */
 export function matchesFilter(doc: unknown, filter: LogicalOperator | undefined, inheritedCaseSensitive = false): boolean {
   if (!filter) return true;
   const cs = filter.case_sensitive ?? inheritedCaseSensitive;

@@ -64,3 +64,68 @@ describe("matchesFilter", () => {
     expect(t({ AND: [{ field: "n", value: 5 }, { NOT: [{ field: "title", operator: "contains", value: "cat" }] }] })).toBe(true);
   });
 });
+
+describe("matchesFilter agrees with the store's SQL semantics", () => {
+  const doc = {
+    tags: ["Nature", "Sunset", 7],
+    nested: [["Deep"]],
+    objs: [{ k: "V" }],
+    pair: ["A", "B"],
+    title: "Éclair Time",
+    year: 2020,
+    year_s: "2020",
+    n: 10,
+  };
+  const t = (f: unknown) => matchesFilter(doc, normalizeFilters(f));
+
+  it("case-insensitive eq / in / nin / contains / text reach the elements of an array field", () => {
+    expect(t({ tags: "NATURE" })).toBe(true);
+    expect(t({ tags: "nature" })).toBe(true);
+    expect(t({ tags: { ne: "NATURE" } })).toBe(false);
+    expect(t({ tags: { in: ["x", "SUNSET"] } })).toBe(true);
+    expect(t({ tags: { nin: ["SUNSET"] } })).toBe(false);
+    expect(t({ tags: { contains: "nature" } })).toBe(true);
+    expect(t({ tags: { text: "SUNSET" } })).toBe(true);
+  });
+
+  it("case_sensitive keeps array elements exact", () => {
+    expect(t({ field: "tags", operator: "eq", value: "NATURE", case_sensitive: true })).toBe(false);
+    expect(t({ field: "tags", operator: "eq", value: "Nature", case_sensitive: true })).toBe(true);
+    expect(t({ field: "tags", operator: "contains", value: "nature", case_sensitive: true })).toBe(false);
+    // text ignores case_sensitive
+    expect(t({ field: "tags", operator: "text", value: "nature", case_sensitive: true })).toBe(true);
+  });
+
+  it("array elements are matched one level deep; numeric strings match numbers", () => {
+    expect(t({ nested: "Deep" })).toBe(false);
+    expect(t({ tags: 7 })).toBe(true);
+    expect(t({ tags: "7" })).toBe(true);
+    expect(t({ tags: { contains: 7 } })).toBe(true);
+  });
+
+  it("an array or object value compares as a whole JSON value, case-sensitively", () => {
+    expect(t({ field: "pair", operator: "eq", value: ["A", "B"] })).toBe(true);
+    expect(t({ field: "pair", operator: "eq", value: ["a", "b"] })).toBe(false);
+    expect(t({ field: "pair", operator: "eq", value: ["A"] })).toBe(false);
+    expect(t({ field: "objs", operator: "contains", value: { k: "V" } })).toBe(true);
+    expect(t({ field: "objs", operator: "contains", value: { k: "v" } })).toBe(false);
+    expect(t({ field: "pair", operator: "in", value: [["A", "B"]] })).toBe(true);
+  });
+
+  it("ordering compares like types only; a numeric string value also reaches numbers, not the reverse", () => {
+    expect(t({ year: { gte: "2020" } })).toBe(true);
+    expect(t({ year_s: { gt: 2019 } })).toBe(false);
+    expect(t({ year_s: { gt: "2019" } })).toBe(true);
+    expect(t({ n: { gt: "9" } })).toBe(true);
+    expect(t({ tags: { gt: "a" } })).toBe(false);
+    expect(t({ title: { gt: "éclair" } })).toBe(true);
+    expect(t({ field: "title", operator: "gt", value: "éclair", case_sensitive: true })).toBe(false);
+  });
+
+  it("starts_with / ends_with / regex fold case on string fields only", () => {
+    expect(t({ title: { starts_with: "ÉCLAIR", ends_with: "TIME" } })).toBe(true);
+    expect(t({ tags: { starts_with: "nat" } })).toBe(false);
+    expect(t({ title: { regex: "^éclair" } })).toBe(true);
+    expect(t({ tags: { regex: "nature" } })).toBe(false);
+  });
+});
