@@ -10,18 +10,14 @@ import type {
   ApiKeyRecord, ApiKeyStore, CollectionStore, DocumentStore, ListQuery, LocalJob, LocalJobQueue, Page, ResourceKind,
   ResourceRecord, ResourceStore, SearchHit, SearchQuery, StoredDocument,
 } from "../types.js";
+import { DOCUMENT_COLUMNS, RESOURCE_COLUMNS, RESOURCE_SORT_COLUMNS, rowMappers, type Row } from "../rows.js";
 import { pgDialect, pgSortExpr } from "./filters.js";
 import { PG_MIGRATIONS } from "./migrations.js";
 
-type Row = Record<string, unknown>;
+const { toResource, toDocument, toJob, toApiKey } = rowMappers({ json: (v) => v, int: (v) => Number(v) });
+
 type Queryable = Pick<pg.Pool, "query"> | PoolClient;
 
-const RESOURCE_COLUMNS = { id: "r.id", namespace_id: "r.namespace_id", created_at: "r.created_at", updated_at: "r.updated_at" };
-const RESOURCE_SORT_COLUMNS = { ...RESOURCE_COLUMNS, name: "r.name" };
-const DOCUMENT_COLUMNS = {
-  document_id: "d.document_id", collection_id: "d.collection_id", namespace_id: "d.namespace_id",
-  object_id: "d.object_id", created_at: "d.created_at", updated_at: "d.updated_at",
-};
 /** Text search configuration used for indexing and queries. */
 const TS_CONFIG = "english";
 const HEADLINE_OPTIONS = "StartSel=<em>, StopSel=</em>, MaxWords=35, MinWords=15, ShortWord=2";
@@ -40,53 +36,6 @@ async function run(db: Queryable, text: string, values: unknown[] = []): Promise
     if (pgCode(e) === "2201B") throw new FilterSyntaxError(`invalid regex: ${(e as Error).message}`);
     throw e;
   }
-}
-
-function toResource(row: Row): ResourceRecord {
-  return {
-    id: row.id as string,
-    namespace_id: (row.namespace_id as string | null) ?? null,
-    name: (row.name as string | null) ?? null,
-    created_at: row.created_at as string,
-    updated_at: row.updated_at as string,
-    data: row.data as Record<string, unknown>,
-  };
-}
-
-function toDocument(row: Row): StoredDocument {
-  return {
-    document_id: row.document_id as string,
-    collection_id: row.collection_id as string,
-    namespace_id: row.namespace_id as string,
-    object_id: (row.object_id as string | null) ?? null,
-    fields: row.fields as Record<string, unknown>,
-    created_at: row.created_at as string,
-    updated_at: row.updated_at as string,
-  };
-}
-
-function toJob(row: Row): LocalJob {
-  return {
-    id: row.id as string,
-    name: row.name as string,
-    payload: row.payload,
-    state: row.state as LocalJob["state"],
-    attempts_made: Number(row.attempts_made),
-    max_attempts: Number(row.max_attempts),
-    run_at: row.run_at as string,
-    lease_until: (row.lease_until as string | null) ?? null,
-    last_error: (row.last_error as string | null) ?? null,
-  };
-}
-
-function toApiKey(row: Row): ApiKeyRecord {
-  return {
-    key_id: row.key_id as string,
-    key_hash: row.key_hash as string,
-    name: row.name as string,
-    default_namespace_id: (row.default_namespace_id as string | null) ?? null,
-    created_at: row.created_at as string,
-  };
 }
 
 async function inTransaction<T>(pool: pg.Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {

@@ -11,68 +11,15 @@ import type {
   ApiKeyRecord, ApiKeyStore, CollectionStore, DocumentStore, ListQuery, LocalJob, LocalJobQueue, Page, ResourceKind,
   ResourceRecord, ResourceStore, SearchHit, SearchQuery, StoredDocument,
 } from "../types.js";
+import { DOCUMENT_COLUMNS, RESOURCE_COLUMNS, RESOURCE_SORT_COLUMNS, rowMappers, type Row } from "../rows.js";
 import { sqliteDialect, sqliteSortExpr } from "./filters.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 
-type Row = Record<string, unknown>;
-
-const RESOURCE_COLUMNS = { id: "r.id", namespace_id: "r.namespace_id", created_at: "r.created_at", updated_at: "r.updated_at" };
-const RESOURCE_SORT_COLUMNS = { ...RESOURCE_COLUMNS, name: "r.name" };
-const DOCUMENT_COLUMNS = {
-  document_id: "d.document_id", collection_id: "d.collection_id", namespace_id: "d.namespace_id",
-  object_id: "d.object_id", created_at: "d.created_at", updated_at: "d.updated_at",
-};
+const { toResource, toDocument, toJob, toApiKey } = rowMappers({ json: (v) => JSON.parse(v as string) as unknown, int: (v) => v as number });
 
 function isUniqueViolation(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
   return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
-}
-
-function toResource(row: Row): ResourceRecord {
-  return {
-    id: row.id as string,
-    namespace_id: (row.namespace_id as string | null) ?? null,
-    name: (row.name as string | null) ?? null,
-    created_at: row.created_at as string,
-    updated_at: row.updated_at as string,
-    data: JSON.parse(row.data as string) as Record<string, unknown>,
-  };
-}
-
-function toDocument(row: Row): StoredDocument {
-  return {
-    document_id: row.document_id as string,
-    collection_id: row.collection_id as string,
-    namespace_id: row.namespace_id as string,
-    object_id: (row.object_id as string | null) ?? null,
-    fields: JSON.parse(row.fields as string) as Record<string, unknown>,
-    created_at: row.created_at as string,
-    updated_at: row.updated_at as string,
-  };
-}
-
-function toJob(row: Row): LocalJob {
-  return {
-    id: row.id as string,
-    name: row.name as string,
-    payload: JSON.parse(row.payload as string) as unknown,
-    state: row.state as LocalJob["state"],
-    attempts_made: row.attempts_made as number,
-    max_attempts: row.max_attempts as number,
-    run_at: row.run_at as string,
-    lease_until: (row.lease_until as string | null) ?? null,
-    last_error: (row.last_error as string | null) ?? null,
-  };
-}
-
-function toApiKey(row: Row): ApiKeyRecord {
-  return {
-    key_id: row.key_id as string,
-    key_hash: row.key_hash as string,
-    name: row.name as string,
-    default_namespace_id: (row.default_namespace_id as string | null) ?? null,
-    created_at: row.created_at as string,
-  };
 }
 
 /**
