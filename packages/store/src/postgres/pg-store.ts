@@ -2,7 +2,7 @@ import { FilterSyntaxError } from "@scenecap/protocol";
 import pg from "pg";
 import type { PoolClient, PoolConfig } from "pg";
 import {
-  checkKind, descriptionOnly, documentText, normaliseSort, nowIso, pageParams, parseFieldPath, searchTerms,
+  checkKind, descriptionOnly, documentText, nowIso, pageParams, searchTerms,
 } from "../common.js";
 import { StoreConflictError, StoreInputError } from "../errors.js";
 import { PgParams, compileFilter } from "../filter-sql.js";
@@ -10,6 +10,10 @@ import type {
   ApiKeyRecord, ApiKeyStore, CollectionStore, DocumentStore, ListQuery, LocalJob, LocalJobQueue, Page, ResourceKind,
   ResourceRecord, ResourceStore, SearchHit, SearchQuery, StoredDocument,
 } from "../types.js";
+import {
+  apiKeyConflict, checkDocumentKeys, jobMaxAttempts, leaseUntil, newApiKey, newResource, orderClause, resourceConflict, unknownApiKey,
+  updatedResource,
+} from "../records.js";
 import { DOCUMENT_COLUMNS, RESOURCE_COLUMNS, RESOURCE_SORT_COLUMNS, rowMappers, type Row } from "../rows.js";
 import { pgDialect, pgSortExpr } from "./filters.js";
 import { PG_MIGRATIONS } from "./migrations.js";
@@ -117,19 +121,15 @@ export class PostgresStore implements CollectionStore {
 }
 
 function conflict(kind: string, rec: ResourceRecord, e: unknown): StoreConflictError {
-  if ((e as { constraint?: string }).constraint === "resources_kind_ns_name") {
-    return new StoreConflictError(`a ${kind} named ${JSON.stringify(rec.name)} already exists`, "name");
-  }
-  return new StoreConflictError(`a ${kind} with id ${JSON.stringify(rec.id)} already exists`, "id");
+  return resourceConflict(kind, rec, (e as { constraint?: string }).constraint === "resources_kind_ns_name");
 }
 
+/** Column sorts compare bytes (`COLLATE "C"`), as SQLite's default BINARY collation does. */
 function orderBy(query: ListQuery, dataCol: string, columns: Record<string, string>, seqCol: string, params: PgParams): string {
-  const sort = normaliseSort(query.sort);
-  if (!sort) return `${seqCol} ASC`;
-  const expr = pgSortExpr(parseFieldPath(sort.field), dataCol, columns, params);
-  const dir = sort.direction === "desc" ? "DESC" : "ASC";
-  const collate = columns[sort.field] ? ` COLLATE "C"` : "";
-  return `${expr}${collate} ${dir} NULLS LAST, ${seqCol} ${dir}`;
+  return orderClause(query, seqCol, (path, field) => {
+    const expr = pgSortExpr(path, dataCol, columns, params);
+    return columns[field] ? `${expr} COLLATE "C"` : expr;
+  });
 }
 
 class PgResources implements ResourceStore {
@@ -137,16 +137,7 @@ class PgResources implements ResourceStore {
 
   async create(kind: ResourceKind, record: ResourceRecord): Promise<ResourceRecord> {
     checkKind(kind);
-    const now = nowIso();
-    const rec: ResourceRecord = {
-      id: record.id,
-      namespace_id: record.namespace_id ?? null,
-      name: record.name ?? null,
-      created_at: record.created_at || now,
-      updated_at: record.updated_at || record.created_at || now,
-      data: record.data ?? {},
-    };
-    if (typeof rec.id !== "string" || rec.id === "") throw new StoreInputError("a resource needs a non-empty id");
+    const rec = newResource(record);
     try {
       await this.pool.query(
         `INSERT INTO resources (kind, id, namespace_id, name, created_at, updated_at, data) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
@@ -200,16 +191,7 @@ class PgResources implements ResourceStore {
       );
       if (!rows[0]) return null;
       const current = toResource(rows[0]);
-      const next = fn(current);
-      if (!next || typeof next !== "object" || typeof next.data !== "object" || next.data === null) {
-        throw new StoreInputError("update function must return { data, name? }");
-      }
-      const rec: ResourceRecord = {
-        ...current,
-        name: next.name === undefined ? current.name ?? null : next.name,
-        data: next.data,
-        updated_at: nowIso(),
-      };
+      const rec = updatedResource(current, fn);
       try {
         await c.query(`UPDATE resources SET name = $1, data = $2::jsonb, updated_at = $3 WHERE kind = $4 AND id = $5`, [
           rec.name, JSON.stringify(rec.data), rec.updated_at, kind, id,
@@ -240,9 +222,7 @@ class PgDocuments implements DocumentStore {
     // Last write wins inside one call (ON CONFLICT cannot touch a row twice in one statement).
     const byKey = new Map<string, StoredDocument>();
     for (const d of docs) {
-      for (const k of ["namespace_id", "collection_id", "document_id"] as const) {
-        if (typeof d[k] !== "string" || d[k] === "") throw new StoreInputError(`document ${k} must be a non-empty string`);
-      }
+      checkDocumentKeys(d);
       byKey.set(JSON.stringify([d.namespace_id, d.collection_id, d.document_id]), d);
     }
     const all = [...byKey.values()];
@@ -365,16 +345,13 @@ class PgApiKeys implements ApiKeyStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async create(record: ApiKeyRecord): Promise<ApiKeyRecord> {
-    const rec: ApiKeyRecord = { ...record, default_namespace_id: record.default_namespace_id ?? null, created_at: record.created_at || nowIso() };
+    const rec = newApiKey(record);
     try {
       await this.pool.query(`INSERT INTO api_keys (key_id, key_hash, name, default_namespace_id, created_at) VALUES ($1, $2, $3, $4, $5)`, [
         rec.key_id, rec.key_hash, rec.name, rec.default_namespace_id, rec.created_at,
       ]);
     } catch (e) {
-      if (pgCode(e) === "23505") {
-        const field = String((e as { constraint?: string }).constraint ?? "").includes("key_hash") ? "key_hash" : "key_id";
-        throw new StoreConflictError(`an api key with this ${field} already exists`, field);
-      }
+      if (pgCode(e) === "23505") throw apiKeyConflict(String((e as { constraint?: string }).constraint ?? ""));
       throw e;
     }
     if (rec.default_namespace_id) await this.grant(rec.key_id, rec.default_namespace_id);
@@ -389,7 +366,7 @@ class PgApiKeys implements ApiKeyStore {
   async setDefaultNamespace(keyId: string, namespaceId: string): Promise<void> {
     await inTransaction(this.pool, async (c) => {
       const r = await c.query(`UPDATE api_keys SET default_namespace_id = $1 WHERE key_id = $2`, [namespaceId, keyId]);
-      if ((r.rowCount ?? 0) === 0) throw new StoreInputError(`unknown api key ${JSON.stringify(keyId)}`);
+      if ((r.rowCount ?? 0) === 0) throw unknownApiKey(keyId);
       await c.query(`INSERT INTO api_key_grants (key_id, namespace_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [keyId, namespaceId]);
     });
   }
@@ -403,7 +380,7 @@ class PgApiKeys implements ApiKeyStore {
     try {
       await this.pool.query(`INSERT INTO api_key_grants (key_id, namespace_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [keyId, namespaceId]);
     } catch (e) {
-      if (pgCode(e) === "23503") throw new StoreInputError(`unknown api key ${JSON.stringify(keyId)}`);
+      if (pgCode(e) === "23503") throw unknownApiKey(keyId);
       throw e;
     }
   }
@@ -418,18 +395,18 @@ class PgJobs implements LocalJobQueue {
   constructor(private readonly pool: pg.Pool) {}
 
   async enqueue(job: { id: string; name: string; payload: unknown; max_attempts: number }): Promise<void> {
-    if (typeof job.id !== "string" || job.id === "") throw new StoreInputError("a job needs a non-empty id");
+    const maxAttempts = jobMaxAttempts(job);
     const now = nowIso();
     await this.pool.query(
       `INSERT INTO jobs (id, name, payload, state, attempts_made, max_attempts, run_at, created_at, updated_at)
        VALUES ($1, $2, $3::jsonb, 'waiting', 0, $4, $5, $5, $5) ON CONFLICT (id) DO NOTHING`,
-      [job.id, job.name, JSON.stringify(job.payload ?? null), Math.max(1, Math.floor(job.max_attempts || 1)), now],
+      [job.id, job.name, JSON.stringify(job.payload ?? null), maxAttempts, now],
     );
   }
 
   async claim(leaseMs: number): Promise<LocalJob | null> {
     const now = nowIso();
-    const until = new Date(Date.now() + leaseMs).toISOString();
+    const until = leaseUntil(leaseMs);
     // A job whose lease ran out on its last allowed attempt is failed instead of handed out again.
     await this.pool.query(
       `UPDATE jobs SET state = 'failed', lease_until = NULL, updated_at = $1,
@@ -450,7 +427,7 @@ class PgJobs implements LocalJobQueue {
   }
 
   async extendLease(id: string, leaseMs: number): Promise<void> {
-    const until = new Date(Date.now() + leaseMs).toISOString();
+    const until = leaseUntil(leaseMs);
     await this.pool.query(`UPDATE jobs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND state = 'active'`, [until, nowIso(), id]);
   }
 

@@ -3,14 +3,18 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Database as Db } from "better-sqlite3";
 import {
-  checkKind, descriptionOnly, documentText, fts5Query, normaliseSort, nowIso, pageParams, parseFieldPath, searchTerms,
+  checkKind, descriptionOnly, documentText, fts5Query, nowIso, pageParams, searchTerms,
 } from "../common.js";
-import { StoreConflictError, StoreInputError } from "../errors.js";
+import { StoreConflictError } from "../errors.js";
 import { SqliteParams, compileFilter } from "../filter-sql.js";
 import type {
   ApiKeyRecord, ApiKeyStore, CollectionStore, DocumentStore, ListQuery, LocalJob, LocalJobQueue, Page, ResourceKind,
   ResourceRecord, ResourceStore, SearchHit, SearchQuery, StoredDocument,
 } from "../types.js";
+import {
+  apiKeyConflict, checkDocumentKeys, jobMaxAttempts, leaseUntil, newApiKey, newResource, orderClause, resourceConflict, unknownApiKey,
+  updatedResource,
+} from "../records.js";
 import { DOCUMENT_COLUMNS, RESOURCE_COLUMNS, RESOURCE_SORT_COLUMNS, rowMappers, type Row } from "../rows.js";
 import { sqliteDialect, sqliteSortExpr } from "./filters.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
@@ -86,16 +90,7 @@ class SqliteResources implements ResourceStore {
 
   async create(kind: ResourceKind, record: ResourceRecord): Promise<ResourceRecord> {
     checkKind(kind);
-    const now = nowIso();
-    const rec: ResourceRecord = {
-      id: record.id,
-      namespace_id: record.namespace_id ?? null,
-      name: record.name ?? null,
-      created_at: record.created_at || now,
-      updated_at: record.updated_at || record.created_at || now,
-      data: record.data ?? {},
-    };
-    if (typeof rec.id !== "string" || rec.id === "") throw new StoreInputError("a resource needs a non-empty id");
+    const rec = newResource(record);
     try {
       this.db
         .prepare(`INSERT INTO resources (kind, id, namespace_id, name, created_at, updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)`)
@@ -145,16 +140,7 @@ class SqliteResources implements ResourceStore {
         | undefined;
       if (!row) return null;
       const current = toResource(row);
-      const next = fn(current);
-      if (!next || typeof next !== "object" || typeof next.data !== "object" || next.data === null) {
-        throw new StoreInputError("update function must return { data, name? }");
-      }
-      const rec: ResourceRecord = {
-        ...current,
-        name: next.name === undefined ? current.name ?? null : next.name,
-        data: next.data,
-        updated_at: nowIso(),
-      };
+      const rec = updatedResource(current, fn);
       try {
         this.db
           .prepare(`UPDATE resources SET name = ?, data = ?, updated_at = ? WHERE kind = ? AND id = ?`)
@@ -176,18 +162,11 @@ class SqliteResources implements ResourceStore {
 
 function conflict(kind: string, rec: ResourceRecord, e: unknown): StoreConflictError {
   const msg = String((e as Error).message);
-  if (msg.includes(".name") || msg.includes("resources_kind_ns_name")) {
-    return new StoreConflictError(`a ${kind} named ${JSON.stringify(rec.name)} already exists`, "name");
-  }
-  return new StoreConflictError(`a ${kind} with id ${JSON.stringify(rec.id)} already exists`, "id");
+  return resourceConflict(kind, rec, msg.includes(".name") || msg.includes("resources_kind_ns_name"));
 }
 
 function orderBy(query: ListQuery, dataCol: string, columns: Record<string, string>, seqCol: string, params: SqliteParams): string {
-  const sort = normaliseSort(query.sort);
-  if (!sort) return `${seqCol} ASC`;
-  const expr = sqliteSortExpr(parseFieldPath(sort.field), dataCol, columns, params);
-  const dir = sort.direction === "desc" ? "DESC" : "ASC";
-  return `${expr} ${dir} NULLS LAST, ${seqCol} ${dir}`;
+  return orderClause(query, seqCol, (path) => sqliteSortExpr(path, dataCol, columns, params));
 }
 
 class SqliteDocuments implements DocumentStore {
@@ -203,9 +182,7 @@ class SqliteDocuments implements DocumentStore {
         object_id = excluded.object_id, updated_at = excluded.updated_at, fields = excluded.fields,
         description = excluded.description, body = excluded.body`);
     const rows = docs.map((d) => {
-      for (const k of ["namespace_id", "collection_id", "document_id"] as const) {
-        if (typeof d[k] !== "string" || d[k] === "") throw new StoreInputError(`document ${k} must be a non-empty string`);
-      }
+      checkDocumentKeys(d);
       const fields = d.fields ?? {};
       const text = documentText(fields);
       return {
@@ -306,16 +283,13 @@ class SqliteApiKeys implements ApiKeyStore {
   constructor(private readonly db: Db) {}
 
   async create(record: ApiKeyRecord): Promise<ApiKeyRecord> {
-    const rec: ApiKeyRecord = { ...record, default_namespace_id: record.default_namespace_id ?? null, created_at: record.created_at || nowIso() };
+    const rec = newApiKey(record);
     try {
       this.db
         .prepare(`INSERT INTO api_keys (key_id, key_hash, name, default_namespace_id, created_at) VALUES (?, ?, ?, ?, ?)`)
         .run(rec.key_id, rec.key_hash, rec.name, rec.default_namespace_id, rec.created_at);
     } catch (e) {
-      if (isUniqueViolation(e)) {
-        const field = String((e as Error).message).includes("key_hash") ? "key_hash" : "key_id";
-        throw new StoreConflictError(`an api key with this ${field} already exists`, field);
-      }
+      if (isUniqueViolation(e)) throw apiKeyConflict(String((e as Error).message));
       throw e;
     }
     if (rec.default_namespace_id) await this.grant(rec.key_id, rec.default_namespace_id);
@@ -330,7 +304,7 @@ class SqliteApiKeys implements ApiKeyStore {
   async setDefaultNamespace(keyId: string, namespaceId: string): Promise<void> {
     this.db.transaction(() => {
       const n = this.db.prepare(`UPDATE api_keys SET default_namespace_id = ? WHERE key_id = ?`).run(namespaceId, keyId).changes;
-      if (n === 0) throw new StoreInputError(`unknown api key ${JSON.stringify(keyId)}`);
+      if (n === 0) throw unknownApiKey(keyId);
       this.db.prepare(`INSERT INTO api_key_grants (key_id, namespace_id) VALUES (?, ?) ON CONFLICT DO NOTHING`).run(keyId, namespaceId);
     }).immediate();
   }
@@ -343,7 +317,7 @@ class SqliteApiKeys implements ApiKeyStore {
     try {
       this.db.prepare(`INSERT INTO api_key_grants (key_id, namespace_id) VALUES (?, ?) ON CONFLICT DO NOTHING`).run(keyId, namespaceId);
     } catch (e) {
-      if ((e as { code?: unknown }).code === "SQLITE_CONSTRAINT_FOREIGNKEY") throw new StoreInputError(`unknown api key ${JSON.stringify(keyId)}`);
+      if ((e as { code?: unknown }).code === "SQLITE_CONSTRAINT_FOREIGNKEY") throw unknownApiKey(keyId);
       throw e;
     }
   }
@@ -357,17 +331,17 @@ class SqliteJobs implements LocalJobQueue {
   constructor(private readonly db: Db) {}
 
   async enqueue(job: { id: string; name: string; payload: unknown; max_attempts: number }): Promise<void> {
-    if (typeof job.id !== "string" || job.id === "") throw new StoreInputError("a job needs a non-empty id");
+    const maxAttempts = jobMaxAttempts(job);
     const now = nowIso();
     this.db
       .prepare(`INSERT INTO jobs (id, name, payload, state, attempts_made, max_attempts, run_at, created_at, updated_at)
                 VALUES (?, ?, ?, 'waiting', 0, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
-      .run(job.id, job.name, JSON.stringify(job.payload ?? null), Math.max(1, Math.floor(job.max_attempts || 1)), now, now, now);
+      .run(job.id, job.name, JSON.stringify(job.payload ?? null), maxAttempts, now, now, now);
   }
 
   async claim(leaseMs: number): Promise<LocalJob | null> {
     const now = nowIso();
-    const until = new Date(Date.now() + leaseMs).toISOString();
+    const until = leaseUntil(leaseMs);
     return this.db.transaction((): LocalJob | null => {
       // A job whose lease ran out on its last allowed attempt is failed instead of handed out again.
       this.db
@@ -388,7 +362,7 @@ class SqliteJobs implements LocalJobQueue {
   }
 
   async extendLease(id: string, leaseMs: number): Promise<void> {
-    const until = new Date(Date.now() + leaseMs).toISOString();
+    const until = leaseUntil(leaseMs);
     this.db.prepare(`UPDATE jobs SET lease_until = ?, updated_at = ? WHERE id = ? AND state = 'active'`).run(until, nowIso(), id);
   }
 
