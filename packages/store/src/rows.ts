@@ -13,6 +13,21 @@ export const DOCUMENT_COLUMNS = {
   object_id: "d.object_id", created_at: "d.created_at", updated_at: "d.updated_at",
 };
 
+/** A table as list queries see it: name and alias, JSON column, and the top-level columns filters and sorts may name. */
+export interface ListedTable {
+  table: string;
+  alias: string;
+  jsonCol: string;
+  filterColumns: Record<string, string>;
+  sortColumns: Record<string, string>;
+}
+export const RESOURCES_LISTED: ListedTable = {
+  table: "resources", alias: "r", jsonCol: "r.data", filterColumns: RESOURCE_COLUMNS, sortColumns: RESOURCE_SORT_COLUMNS,
+};
+export const DOCUMENTS_LISTED: ListedTable = {
+  table: "documents", alias: "d", jsonCol: "d.fields", filterColumns: DOCUMENT_COLUMNS, sortColumns: DOCUMENT_COLUMNS,
+};
+
 /**
  * How a backend hands back the columns whose storage differs: JSON (`jsonb` is already parsed by pg, SQLite
  * stores text) and integers (pg may return strings for them, SQLite returns numbers).

@@ -14,7 +14,7 @@ import {
   apiKeyConflict, checkDocumentKeys, jobMaxAttempts, leaseUntil, newApiKey, newResource, orderClause, resourceConflict, unknownApiKey,
   updatedResource,
 } from "../records.js";
-import { DOCUMENT_COLUMNS, RESOURCE_COLUMNS, RESOURCE_SORT_COLUMNS, rowMappers, type Row } from "../rows.js";
+import { DOCUMENT_COLUMNS, DOCUMENTS_LISTED, RESOURCES_LISTED, rowMappers, type ListedTable, type Row } from "../rows.js";
 import { pgDialect, pgSortExpr } from "./filters.js";
 import { PG_MIGRATIONS } from "./migrations.js";
 
@@ -132,6 +132,25 @@ function orderBy(query: ListQuery, dataCol: string, columns: Record<string, stri
   });
 }
 
+/**
+ * One page of `t`'s rows matching `where` (already holding `params`) and the query's filters, in the
+ * query's order, with the total number of matching rows (both queries run in parallel).
+ */
+async function listRows(
+  pool: pg.Pool, t: ListedTable, where: string[], params: PgParams, query: ListQuery, limit: number, offset: number,
+): Promise<{ rows: Row[]; total: number }> {
+  where.push(compileFilter(query.filters, pgDialect(t.jsonCol, t.filterColumns), params));
+  const countValues = params.values.slice();
+  const order = orderBy(query, t.jsonCol, t.sortColumns, `${t.alias}.seq`, params);
+  const from = `${t.table} ${t.alias}`;
+  const whereSql = where.join(" AND ");
+  const [count, page] = await Promise.all([
+    run(pool, `SELECT count(*) AS n FROM ${from} WHERE ${whereSql}`, countValues),
+    run(pool, `SELECT ${t.alias}.* FROM ${from} WHERE ${whereSql} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`, params.values),
+  ]);
+  return { rows: page.rows, total: Number(count.rows[0]?.n ?? 0) };
+}
+
 class PgResources implements ResourceStore {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -166,15 +185,8 @@ class PgResources implements ResourceStore {
     const params = new PgParams();
     const where = [`r.kind = ${params.add(kind)}`, `r.namespace_id IS NOT DISTINCT FROM ${params.add(namespaceId)}::text`];
     if (query.search) where.push(`strpos(lower(coalesce(r.name, '')), lower(${params.add(query.search)}::text)) > 0`);
-    where.push(compileFilter(query.filters, pgDialect("r.data", RESOURCE_COLUMNS), params));
-    const countValues = params.values.slice();
-    const order = orderBy(query, "r.data", RESOURCE_SORT_COLUMNS, "r.seq", params);
-    const whereSql = where.join(" AND ");
-    const [count, page] = await Promise.all([
-      run(this.pool, `SELECT count(*) AS n FROM resources r WHERE ${whereSql}`, countValues),
-      run(this.pool, `SELECT r.* FROM resources r WHERE ${whereSql} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`, params.values),
-    ]);
-    return { items: page.rows.map(toResource), total: Number(count.rows[0]?.n ?? 0) };
+    const { rows, total } = await listRows(this.pool, RESOURCES_LISTED, where, params, query, limit, offset);
+    return { items: rows.map(toResource), total };
   }
 
   async update(
@@ -270,15 +282,8 @@ class PgDocuments implements DocumentStore {
       if (terms.length === 0) return { items: [], total: 0 };
       where.push(`d.tsv @@ plainto_tsquery('${TS_CONFIG}', ${params.add(terms.join(" "))}::text)`);
     }
-    where.push(compileFilter(query.filters, pgDialect("d.fields", DOCUMENT_COLUMNS), params));
-    const countValues = params.values.slice();
-    const order = orderBy(query, "d.fields", DOCUMENT_COLUMNS, "d.seq", params);
-    const whereSql = where.join(" AND ");
-    const [count, page] = await Promise.all([
-      run(this.pool, `SELECT count(*) AS n FROM documents d WHERE ${whereSql}`, countValues),
-      run(this.pool, `SELECT d.* FROM documents d WHERE ${whereSql} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`, params.values),
-    ]);
-    return { items: page.rows.map(toDocument), total: Number(count.rows[0]?.n ?? 0) };
+    const { rows, total } = await listRows(this.pool, DOCUMENTS_LISTED, where, params, query, limit, offset);
+    return { items: rows.map(toDocument), total };
   }
 
   async delete(namespaceId: string, collectionId: string, documentId: string): Promise<boolean> {

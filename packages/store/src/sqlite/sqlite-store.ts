@@ -15,7 +15,7 @@ import {
   apiKeyConflict, checkDocumentKeys, jobMaxAttempts, leaseUntil, newApiKey, newResource, orderClause, resourceConflict, unknownApiKey,
   updatedResource,
 } from "../records.js";
-import { DOCUMENT_COLUMNS, RESOURCE_COLUMNS, RESOURCE_SORT_COLUMNS, rowMappers, type Row } from "../rows.js";
+import { DOCUMENT_COLUMNS, DOCUMENTS_LISTED, RESOURCES_LISTED, rowMappers, type ListedTable, type Row } from "../rows.js";
 import { sqliteDialect, sqliteSortExpr } from "./filters.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 
@@ -117,13 +117,7 @@ class SqliteResources implements ResourceStore {
     const params = new SqliteParams();
     const where = [`r.kind = ${params.add(kind)}`, `r.namespace_id IS ${params.add(namespaceId)}`];
     if (query.search) where.push(`instr(scn_fold(coalesce(r.name, '')), scn_fold(${params.add(query.search)})) > 0`);
-    where.push(compileFilter(query.filters, sqliteDialect("r.data", RESOURCE_COLUMNS), params));
-    const order = orderBy(query, "r.data", RESOURCE_SORT_COLUMNS, "r.seq", params);
-    const whereSql = where.join(" AND ");
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM resources r WHERE ${whereSql}`).get(params.values) as { n: number }).n;
-    const rows = this.db
-      .prepare(`SELECT r.* FROM resources r WHERE ${whereSql} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`)
-      .all(params.values) as Row[];
+    const { rows, total } = listRows(this.db, RESOURCES_LISTED, where, params, query, limit, offset);
     return { items: rows.map(toResource), total };
   }
 
@@ -167,6 +161,24 @@ function conflict(kind: string, rec: ResourceRecord, e: unknown): StoreConflictE
 
 function orderBy(query: ListQuery, dataCol: string, columns: Record<string, string>, seqCol: string, params: SqliteParams): string {
   return orderClause(query, seqCol, (path) => sqliteSortExpr(path, dataCol, columns, params));
+}
+
+/**
+ * One page of `t`'s rows matching `where` (already holding `params`) and the query's filters, in the
+ * query's order, with the total number of matching rows.
+ */
+function listRows(
+  db: Db, t: ListedTable, where: string[], params: SqliteParams, query: ListQuery, limit: number, offset: number,
+): { rows: Row[]; total: number } {
+  where.push(compileFilter(query.filters, sqliteDialect(t.jsonCol, t.filterColumns), params));
+  const order = orderBy(query, t.jsonCol, t.sortColumns, `${t.alias}.seq`, params);
+  const from = `${t.table} ${t.alias}`;
+  const whereSql = where.join(" AND ");
+  const total = (db.prepare(`SELECT count(*) AS n FROM ${from} WHERE ${whereSql}`).get(params.values) as { n: number }).n;
+  const rows = db
+    .prepare(`SELECT ${t.alias}.* FROM ${from} WHERE ${whereSql} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`)
+    .all(params.values) as Row[];
+  return { rows, total };
 }
 
 class SqliteDocuments implements DocumentStore {
@@ -218,13 +230,7 @@ class SqliteDocuments implements DocumentStore {
       if (terms.length === 0) return { items: [], total: 0 };
       where.push(`d.seq IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ${params.add(fts5Query(terms))})`);
     }
-    where.push(compileFilter(query.filters, sqliteDialect("d.fields", DOCUMENT_COLUMNS), params));
-    const order = orderBy(query, "d.fields", DOCUMENT_COLUMNS, "d.seq", params);
-    const whereSql = where.join(" AND ");
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM documents d WHERE ${whereSql}`).get(params.values) as { n: number }).n;
-    const rows = this.db
-      .prepare(`SELECT d.* FROM documents d WHERE ${whereSql} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`)
-      .all(params.values) as Row[];
+    const { rows, total } = listRows(this.db, DOCUMENTS_LISTED, where, params, query, limit, offset);
     return { items: rows.map(toDocument), total };
   }
 
