@@ -1,8 +1,8 @@
 import { stat } from "node:fs/promises";
 import sharp, { type Metadata } from "sharp";
-import { mediaConfig, type RunOptions } from "./config.js";
+import type { RunOptions } from "./config.js";
 import { MediaError } from "./errors.js";
-import { runProcess, stderrSummary } from "./process.js";
+import { lineReader, runFfprobe, stderrSummary } from "./process.js";
 
 /** What ffprobe (or, for still images, sharp) says about a file. */
 export interface MediaProbe {
@@ -87,15 +87,10 @@ export async function assertReadableFile(path: string): Promise<number> {
  */
 export async function probeMedia(path: string, options: RunOptions = {}): Promise<MediaProbe> {
   await assertReadableFile(path);
-  const cfg = mediaConfig();
   let stdout = "";
-  const result = await runProcess({
-    bin: cfg.ffprobePath,
-    tool: "ffprobe",
+  const result = await runFfprobe(
     path,
-    timeoutMs: options.timeoutMs ?? cfg.probeTimeoutMs,
-    signal: options.signal,
-    args: [
+    [
       "-v", "error",
       "-hide_banner",
       "-read_intervals", `%+#${VFR_SAMPLE_PACKETS}`,
@@ -103,11 +98,14 @@ export async function probeMedia(path: string, options: RunOptions = {}): Promis
       "-of", "json",
       "--", path,
     ],
-    onData: (_fd, chunk) => {
-      stdout += chunk.toString("utf8");
-      if (stdout.length > 8 * 1024 * 1024) throw new MediaError("corrupt", `ffprobe output for ${path} is implausibly large`, { path });
+    options,
+    {
+      onData: (_fd, chunk) => {
+        stdout += chunk.toString("utf8");
+        if (stdout.length > 8 * 1024 * 1024) throw new MediaError("corrupt", `ffprobe output for ${path} is implausibly large`, { path });
+      },
     },
-  });
+  );
 
   if (result.exitCode !== 0) {
     // ffmpeg does not know every still-image format sharp does (HEIF/AVIF in some builds): try sharp first.
@@ -163,7 +161,7 @@ export async function probeMedia(path: string, options: RunOptions = {}): Promis
   const durationSec =
     parsePositive(parsed.format?.duration) ??
     parsePositive(video.duration) ??
-    (await scanDuration(path, startTimeSec, options.timeoutMs ?? cfg.probeTimeoutMs, options.signal));
+    (await scanDuration(path, startTimeSec, options));
   if (durationSec === null) {
     throw new MediaError("corrupt", `${path}: the video stream has no duration and no timestamped packets (truncated?)`, { path });
   }
@@ -192,29 +190,19 @@ export async function probeMedia(path: string, options: RunOptions = {}): Promis
 }
 
 /** Duration from the end of the last video packet (demuxing only, no decoding). */
-async function scanDuration(path: string, startTimeSec: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<number | null> {
-  const cfg = mediaConfig();
+async function scanDuration(path: string, startTimeSec: number, options: RunOptions): Promise<number | null> {
   let end = -Infinity;
-  let pending = "";
-  const take = (line: string) => {
+  const lines = lineReader((line) => {
     const [pts, dur] = line.split(",").map(Number);
     if (pts !== undefined && Number.isFinite(pts)) end = Math.max(end, pts + (dur !== undefined && Number.isFinite(dur) ? dur : 0));
-  };
-  const result = await runProcess({
-    bin: cfg.ffprobePath,
-    tool: "ffprobe",
-    path,
-    timeoutMs,
-    signal,
-    args: ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", "--", path],
-    onData: (_fd, chunk) => {
-      pending += chunk.toString("utf8");
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) take(line);
-    },
   });
-  if (pending) take(pending);
+  const result = await runFfprobe(
+    path,
+    ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", "--", path],
+    options,
+    { onData: lines.onData },
+  );
+  lines.flush();
   if (result.exitCode !== 0 || !Number.isFinite(end)) return null;
   const duration = end - startTimeSec;
   return duration > 0 ? Math.round(duration * 1e6) / 1e6 : null;

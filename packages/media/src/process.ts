@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import type { Readable } from "node:stream";
+import { mediaConfig, type RunOptions } from "./config.js";
 import { MediaError } from "./errors.js";
 
 const STDERR_KEEP = 16 * 1024;
@@ -126,4 +127,58 @@ export function stderrSummary(stderr: string, maxLines = 3): string {
     .map((l) => l.trim())
     .filter((l) => l.length > 0);
   return lines.slice(-maxLines).join(" | ");
+}
+
+/** Where a tool run's output goes. */
+type ToolOutput = Pick<ProcessSpec, "extraPipes" | "onData">;
+
+/**
+ * Runs the configured ffmpeg on `path` quietly (no banner, no stdin, no progress, errors only), then `args`.
+ * The timeout defaults to the configured ffmpeg limit.
+ */
+export function runFfmpeg(path: string, args: string[], options: RunOptions, output: ToolOutput = {}): Promise<ProcessResult> {
+  const cfg = mediaConfig();
+  return runProcess({
+    bin: cfg.ffmpegPath,
+    tool: "ffmpeg",
+    path,
+    timeoutMs: options.timeoutMs ?? cfg.ffmpegTimeoutMs,
+    signal: options.signal,
+    ...output,
+    args: ["-hide_banner", "-nostdin", "-nostats", "-v", "error", ...args],
+  });
+}
+
+/** Runs the configured ffprobe on `path` with `args`; the timeout defaults to the configured probe limit. */
+export function runFfprobe(path: string, args: string[], options: RunOptions, output: ToolOutput = {}): Promise<ProcessResult> {
+  const cfg = mediaConfig();
+  return runProcess({
+    bin: cfg.ffprobePath,
+    tool: "ffprobe",
+    path,
+    timeoutMs: options.timeoutMs ?? cfg.probeTimeoutMs,
+    signal: options.signal,
+    ...output,
+    args,
+  });
+}
+
+/**
+ * An `onData` handler that cuts a text stream into lines and hands each to `take`; `flush()`, once the
+ * process has ended, hands over a last line that had no newline.
+ */
+export function lineReader(take: (line: string) => void): { onData: (fd: number, chunk: Buffer) => void; flush: () => void } {
+  let pending = "";
+  return {
+    onData: (_fd, chunk) => {
+      pending += chunk.toString("utf8");
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) take(line);
+    },
+    flush: () => {
+      if (pending) take(pending);
+      pending = "";
+    },
+  };
 }

@@ -1,7 +1,7 @@
-import { mediaConfig, type RunOptions } from "./config.js";
+import type { RunOptions } from "./config.js";
 import { MediaError } from "./errors.js";
 import type { MediaProbe } from "./probe.js";
-import { runProcess, stderrSummary } from "./process.js";
+import { lineReader, runFfmpeg, stderrSummary } from "./process.js";
 
 /** How to cut a video into segments. Names mirror the Mixpeek extractor parameters. */
 export interface SegmentOptions {
@@ -109,26 +109,18 @@ export interface SceneDetectOptions extends RunOptions {
  * input's timestamps to start at 0, so the times are relative to the start of the media (as `-ss` is).
  */
 export async function detectSceneCuts(path: string, options: SceneDetectOptions = {}): Promise<number[]> {
-  const cfg = mediaConfig();
   const threshold = options.threshold ?? DEFAULT_SCENE_THRESHOLD;
   const cuts: number[] = [];
-  let pending = "";
-  const takeLine = (line: string) => {
+  const lines = lineReader((line) => {
     const m = /pts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?)/i.exec(line);
     if (m) {
       const t = Number(m[1]);
       if (Number.isFinite(t)) cuts.push(round6(t));
     }
-  };
-  const result = await runProcess({
-    bin: cfg.ffmpegPath,
-    tool: "ffmpeg",
+  });
+  const result = await runFfmpeg(
     path,
-    timeoutMs: options.timeoutMs ?? cfg.ffmpegTimeoutMs,
-    signal: options.signal,
-    args: [
-      "-hide_banner", "-nostdin", "-nostats",
-      "-v", "error",
+    [
       // Rotation does not change the score; skipping it saves a transpose per frame.
       "-noautorotate",
       "-i", path,
@@ -137,14 +129,10 @@ export async function detectSceneCuts(path: string, options: SceneDetectOptions 
       "-vf", `select='gt(scene,${threshold})',metadata=mode=print:file=-`,
       "-f", "null", "-",
     ],
-    onData: (_fd, chunk) => {
-      pending += chunk.toString("utf8");
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) takeLine(line);
-    },
-  });
-  if (pending) takeLine(pending);
+    options,
+    { onData: lines.onData },
+  );
+  lines.flush();
   if (result.exitCode !== 0) {
     throw new MediaError(
       /Invalid data|corrupt|error while decoding/i.test(result.stderr) ? "corrupt" : "ffmpeg_failed",
