@@ -1,9 +1,9 @@
 import { availableParallelism } from "node:os";
-import { mediaConfig, type RunOptions } from "./config.js";
+import type { RunOptions } from "./config.js";
 import { MediaError } from "./errors.js";
 import { decodeImage, type RgbFrame } from "./image.js";
 import { probeMedia, type MediaProbe } from "./probe.js";
-import { runProcess, stderrSummary } from "./process.js";
+import { runFfmpeg, stderrSummary } from "./process.js";
 
 export interface ExtractFramesOptions extends RunOptions {
   /** Scale frames down (never up) to at most this width, keeping the display aspect ratio. */
@@ -203,10 +203,9 @@ interface FrameRequest {
  * RGB frames to fd 3+k, of which the last complete one is kept (at most two frame buffers per output).
  */
 async function decodeBatch(path: string, requests: FrameRequest[], { width, height, flatten }: OutputShape, options: RunOptions): Promise<(RgbFrame | null)[]> {
-  const cfg = mediaConfig();
   const frameBytes = width * height * 3;
-  const state = requests.map(() => ({ current: new Uint8Array(frameBytes) as Uint8Array, last: null as Uint8Array | null, filled: 0 }));
-  const args = ["-hide_banner", "-nostdin", "-nostats", "-v", "error"];
+  const sinks = requests.map(() => new LastFrameSink(frameBytes));
+  const args: string[] = [];
   for (const r of requests) {
     // One keyframe needs no frame threads; starting them costs more than the decode.
     if (r.keyframe) args.push("-threads", "1", "-skip_frame", "nokey", "-noaccurate_seek");
@@ -220,34 +219,12 @@ async function decodeBatch(path: string, requests: FrameRequest[], { width, heig
     else args.push("-vf", `trim=end=${r.windowSec.toFixed(6)},${filter}`);
     args.push("-f", "rawvideo", `pipe:${3 + k}`);
   });
-  const result = await runProcess({
-    bin: cfg.ffmpegPath,
-    tool: "ffmpeg",
-    path,
-    timeoutMs: options.timeoutMs ?? cfg.ffmpegTimeoutMs,
-    signal: options.signal,
+  const result = await runFfmpeg(path, args, options, {
     extraPipes: requests.length,
-    args,
-    onData: (fd, chunk) => {
-      const st = state[fd - 3];
-      if (!st) return;
-      let off = 0;
-      while (off < chunk.length) {
-        const n = Math.min(chunk.length - off, frameBytes - st.filled);
-        st.current.set(chunk.subarray(off, off + n), st.filled);
-        st.filled += n;
-        off += n;
-        if (st.filled === frameBytes) {
-          const done = st.current;
-          st.current = st.last ?? new Uint8Array(frameBytes);
-          st.last = done;
-          st.filled = 0;
-        }
-      }
-    },
+    onData: (fd, chunk) => sinks[fd - 3]?.write(chunk),
   });
-  const frames = state.map((st) => (st.last ? { data: st.last, width, height } : null));
-  const partial = state.some((st) => st.filled !== 0);
+  const frames = sinks.map((sink) => (sink.last ? { data: sink.last, width, height } : null));
+  const partial = sinks.some((sink) => sink.partial);
   if (partial || (result.exitCode !== 0 && frames.every((f) => f === null))) {
     throw decodeFailure(path, `frames at ${requests.map((r) => (r.seek + (r.windowSec ?? 0)).toFixed(3)).join(", ")} s`, result.stderr, result.exitCode);
   }
@@ -256,42 +233,53 @@ async function decodeBatch(path: string, requests: FrameRequest[], { width, heig
 
 /** The last frame of the video, read from a seek a few seconds before the end (one frame kept at a time). */
 async function decodeLastFrame(path: string, { width, height, flatten }: OutputShape, options: RunOptions): Promise<RgbFrame> {
-  const cfg = mediaConfig();
-  const frameBytes = width * height * 3;
-  let current: Uint8Array = new Uint8Array(frameBytes);
-  let last: Uint8Array | null = null;
-  let filled = 0;
-  const result = await runProcess({
-    bin: cfg.ffmpegPath,
-    tool: "ffmpeg",
+  const sink = new LastFrameSink(width * height * 3);
+  const result = await runFfmpeg(
     path,
-    timeoutMs: options.timeoutMs ?? cfg.ffmpegTimeoutMs,
-    signal: options.signal,
-    args: [
-      "-hide_banner", "-nostdin", "-nostats", "-v", "error",
-      "-sseof", "-3", "-i", path,
-      "-map", "0:v:0", "-vf", frameFilter(width, height, flatten), "-f", "rawvideo", "pipe:1",
-    ],
-    onData: (_fd, chunk) => {
-      let off = 0;
-      while (off < chunk.length) {
-        const n = Math.min(chunk.length - off, frameBytes - filled);
-        current.set(chunk.subarray(off, off + n), filled);
-        filled += n;
-        off += n;
-        if (filled === frameBytes) {
-          const done = current;
-          current = last ?? new Uint8Array(frameBytes);
-          last = done;
-          filled = 0;
-        }
-      }
-    },
-  });
-  if (last === null) {
+    ["-sseof", "-3", "-i", path, "-map", "0:v:0", "-vf", frameFilter(width, height, flatten), "-f", "rawvideo", "pipe:1"],
+    options,
+    { onData: (_fd, chunk) => sink.write(chunk) },
+  );
+  if (sink.last === null) {
     throw decodeFailure(path, "the last frame", result.stderr, result.exitCode, true);
   }
-  return { data: last, width, height };
+  return { data: sink.last, width, height };
+}
+
+/**
+ * Cuts a raw video stream into frames of `frameBytes` and keeps only the last complete one: two buffers,
+ * swapped as frames complete, whatever the length of the stream.
+ */
+class LastFrameSink {
+  /** The last complete frame, or null while none has arrived. */
+  last: Uint8Array | null = null;
+  private current: Uint8Array;
+  private filled = 0;
+
+  constructor(private readonly frameBytes: number) {
+    this.current = new Uint8Array(frameBytes);
+  }
+
+  /** True when the stream stopped inside a frame. */
+  get partial(): boolean {
+    return this.filled !== 0;
+  }
+
+  write(chunk: Buffer): void {
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(chunk.length - off, this.frameBytes - this.filled);
+      this.current.set(chunk.subarray(off, off + n), this.filled);
+      this.filled += n;
+      off += n;
+      if (this.filled === this.frameBytes) {
+        const done = this.current;
+        this.current = this.last ?? new Uint8Array(this.frameBytes);
+        this.last = done;
+        this.filled = 0;
+      }
+    }
+  }
 }
 
 function decodeFailure(path: string, what: string, stderr: string, exitCode: number | null, nothingDecoded = false): MediaError {
