@@ -1,7 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { errorCodeForStatus } from "@scenecap/protocol";
 import type { BlobStore, CollectionStore } from "@scenecap/store";
-import { authenticate, resolveNamespace } from "./auth.js";
+import { authenticate, hashApiKey, resolveNamespace } from "./auth.js";
 import type { ServerConfig } from "./config.js";
 import { AppContext } from "./context.js";
 import { ApiError } from "./errors.js";
@@ -11,6 +11,7 @@ import { bucketRoutes } from "./routes/buckets.routes.js";
 import { presignedUploadRoutes, uploadRoutes } from "./routes/uploads.routes.js";
 import { collectionRoutes } from "./routes/collections.routes.js";
 import { namespaceRoutes } from "./routes/namespaces.routes.js";
+import { queueRoutes } from "./routes/queues.routes.js";
 import { retrieverRoutes } from "./routes/retrievers.routes.js";
 import type { RouteEnv } from "./routes/shared.js";
 import { systemRoutes } from "./routes/system.routes.js";
@@ -36,6 +37,7 @@ export function toApiError(err: unknown): ApiError {
     case "FilterSyntaxError": return new ApiError("bad_request", `Invalid filter: ${e.message}`);
     case "BlobNotFoundError": return new ApiError("not_found", e.message);
     case "InvalidBlobKeyError": return new ApiError("bad_request", e.message);
+    case "QueueAdminUnsupportedError": return new ApiError("bad_request", e.message);
   }
   switch (e?.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE": return new ApiError("payload_too_large", "Request body is larger than the server's limit");
@@ -67,12 +69,14 @@ export function createServer(opts: CreateServerOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
   const ctx = new AppContext(store, queue, blobs, config);
   const registry: RouteRegistry = [];
+  const adminHashes = new Set(config.adminApiKeys.map(hashApiKey));
   const auth: Authenticator = {
     key: (req) => authenticate(store, req.headers.authorization),
     namespace: (req, key) => {
       const h = req.headers["x-namespace"];
       return resolveNamespace(store, key, Array.isArray(h) ? h[0] : h);
     },
+    isAdmin: (key) => adminHashes.has(key.key_hash),
   };
 
   app.decorateRequest("apiKey", null);
@@ -104,6 +108,7 @@ export function createServer(opts: CreateServerOptions): FastifyInstance {
   collectionRoutes(env);
   taskRoutes(env);
   retrieverRoutes(env);
+  queueRoutes(env);
   presignedUploadRoutes(env);
   app.register(async (child) => {
     child.removeAllContentTypeParsers();

@@ -36,6 +36,8 @@ export const EnvSchema = z.object({
   SCENECAP_QUEUE_PREFIX: z.string().default("bull"),
   /** Comma-separated API keys accepted in addition to keys created with `scenecap keys create`. */
   SCENECAP_API_KEYS: z.string().default(""),
+  /** Comma-separated admin keys: accepted as normal keys, and the only keys the queue admin routes accept. */
+  SCENECAP_ADMIN_API_KEYS: z.string().default(""),
   /** @defaultValue "<data dir>/blobs" */
   SCENECAP_BLOB_DIR: z.preprocess(emptyToUndefined, z.string().optional()),
   /** HMAC secret for signed blob URLs; share it between replicas. @defaultValue random per process */
@@ -59,6 +61,8 @@ export interface ServerConfig {
   storeUrl: string;
   queue: { kind: "bullmq"; redisUrl: string; prefix: string } | { kind: "local" };
   apiKeys: string[];
+  /** Keys allowed on the queue admin routes (`/v1/queues…`); also accepted as normal keys. */
+  adminApiKeys: string[];
   blobDir: string;
   signingSecret: string | undefined;
   publicUrl: string | undefined;
@@ -70,6 +74,10 @@ export interface ServerConfig {
 
 export class ConfigError extends Error {
   override name = "ConfigError";
+}
+
+function splitKeys(list: string): string[] {
+  return list.split(",").map((k) => k.trim()).filter(Boolean);
 }
 
 /** Parses the environment once; throws `ConfigError` naming every bad variable. */
@@ -89,7 +97,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     dataDir,
     storeUrl: e.STORE_URL ?? e.DATABASE_URL ?? `sqlite:${path.join(dataDir, "scenecap.db")}`,
     queue: queueKind === "bullmq" ? { kind: "bullmq", redisUrl: e.REDIS_URL!, prefix: e.SCENECAP_QUEUE_PREFIX } : { kind: "local" },
-    apiKeys: e.SCENECAP_API_KEYS.split(",").map((k) => k.trim()).filter(Boolean),
+    apiKeys: splitKeys(e.SCENECAP_API_KEYS),
+    adminApiKeys: splitKeys(e.SCENECAP_ADMIN_API_KEYS),
     blobDir: path.resolve(e.SCENECAP_BLOB_DIR ?? path.join(dataDir, "blobs")),
     signingSecret: e.SCENECAP_SIGNING_SECRET,
     publicUrl: e.SCENECAP_PUBLIC_URL?.replace(/\/+$/, ""),

@@ -4,7 +4,7 @@ import { ErrorEnvelope } from "@scenecap/protocol";
 import type { ApiKeyRecord } from "@scenecap/store";
 import { ApiError } from "./errors.js";
 
-export type AuthMode = "none" | "key" | "namespace";
+export type AuthMode = "none" | "key" | "namespace" | "admin";
 
 export interface RouteDef<B extends z.ZodType | undefined, Q extends z.ZodType | undefined> {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -13,7 +13,10 @@ export interface RouteDef<B extends z.ZodType | undefined, Q extends z.ZodType |
   operationId: string;
   summary: string;
   tag: string;
-  /** "namespace": key + X-Namespace (or the key's default namespace); "key": key only; "none": public. @defaultValue "namespace" */
+  /**
+   * "namespace": key + X-Namespace (or the key's default namespace); "key": key only; "admin": an admin key
+   * (`SCENECAP_ADMIN_API_KEYS`; another key gets 403); "none": public. @defaultValue "namespace"
+   */
   auth?: AuthMode;
   body?: B;
   query?: Q;
@@ -41,6 +44,8 @@ type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
 export interface Authenticator {
   key(req: FastifyRequest): Promise<ApiKeyRecord>;
   namespace(req: FastifyRequest, key: ApiKeyRecord): Promise<string>;
+  /** Whether the key may use the admin routes. */
+  isAdmin(key: ApiKeyRecord): boolean;
 }
 
 /** Registered routes, in order, for the OpenAPI document. */
@@ -70,6 +75,9 @@ export function defineRoute<B extends z.ZodType | undefined = undefined, Q exten
       if (mode === "none") return;
       const key = await auth.key(req);
       req.apiKey = key;
+      if (mode === "admin" && !auth.isAdmin(key)) {
+        throw new ApiError("forbidden", "This route needs an admin API key (one listed in SCENECAP_ADMIN_API_KEYS)");
+      }
       if (mode === "namespace") req.namespaceId = await auth.namespace(req, key);
     },
     handler: async (req, reply) => {
@@ -179,9 +187,9 @@ export function buildOpenApi(registry: RouteRegistry, info: { version: string })
           },
         };
     const err = { content: { "application/json": { schema: envelopeRef } } };
-    for (const [code, description] of [["400", "Bad request"], ["401", "Missing or invalid API key"], ["404", "Not found"], ["422", "Validation error"], ["500", "Internal error"]] as const) {
-      responses[code] = { description, ...err };
-    }
+    const errors: Array<[string, string]> = [["400", "Bad request"], ["401", "Missing or invalid API key"], ["404", "Not found"], ["422", "Validation error"], ["500", "Internal error"]];
+    if (def.auth === "admin") errors.splice(2, 0, ["403", "Not an admin API key"]);
+    for (const [code, description] of errors) responses[code] = { description, ...err };
     op.responses = responses;
     (paths[path] ??= {})[def.method.toLowerCase()] = op;
   }

@@ -20,7 +20,7 @@ export async function startServer(config: ServerConfig = loadConfig(), opts: { h
   let queue: JobQueue | undefined;
   let app: FastifyInstance | undefined;
   try {
-    await seedApiKeys(store, config.apiKeys);
+    await seedApiKeys(store, [...config.apiKeys, ...config.adminApiKeys]);
     const blobs = createBlobStore(config.blobDir);
     app = createServer({ store, queue: (queue = makeQueue(config, store)), blobs, config, logger: { level: config.logLevel } });
     const url = await app.listen({ port: config.port, host: config.host });

@@ -2,9 +2,16 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { defaultJobOptions, JobPayloads, QueueName, type JobName } from "@scenecap/protocol";
 import type { CollectionStore } from "@scenecap/store";
+import {
+  bullListJobs, bullRetryFailed, bullStatus, QUEUE_STATES, QueueAdminUnsupportedError,
+  type QueueAdmin, type QueueCounts, type QueueJobSummary, type QueueState, type QueueStatus,
+} from "./queue-admin.js";
 
-/** Where the server hands work to workers. Enqueueing an id that is already queued is a no-op. */
-export interface JobQueue {
+/**
+ * Where the server hands work to workers, and the operator's handle on it. Enqueueing an id that is already
+ * queued is a no-op.
+ */
+export interface JobQueue extends QueueAdmin {
   readonly kind: "bullmq" | "local";
   enqueue(name: JobName, payload: unknown, jobId: string): Promise<void>;
   close(): Promise<void>;
@@ -60,6 +67,30 @@ export class BullJobQueue implements JobQueue {
     }
   }
 
+  get name(): string {
+    return this.queue.name;
+  }
+
+  status(): Promise<QueueStatus> {
+    return bullStatus(this.queue);
+  }
+
+  listJobs(state: QueueState, page: { limit: number; offset: number }): Promise<QueueJobSummary[]> {
+    return bullListJobs(this.queue, state, page);
+  }
+
+  pause(): Promise<void> {
+    return this.queue.pause();
+  }
+
+  resume(): Promise<void> {
+    return this.queue.resume();
+  }
+
+  retryFailed(opts: { count?: number } = {}): Promise<number> {
+    return bullRetryFailed(this.queue, opts);
+  }
+
   async close(): Promise<void> {
     const closing = (async () => {
       await this.queue.close();
@@ -74,11 +105,40 @@ export class BullJobQueue implements JobQueue {
 /** Embedded mode: jobs go to the store's durable local queue (`store.jobs`), run by the in-process worker. */
 export class LocalJobQueue implements JobQueue {
   readonly kind = "local" as const;
-  constructor(private readonly store: CollectionStore) {}
+  readonly name: string = QueueName.Extraction;
+  constructor(protected readonly store: CollectionStore) {}
+
+  async status(): Promise<QueueStatus> {
+    const local = await this.store.jobs.counts();
+    const counts = Object.fromEntries(QUEUE_STATES.map((s) => [s, (local as Partial<Record<QueueState, number>>)[s] ?? 0])) as QueueCounts;
+    return { name: this.name, mode: "local", paused: false, counts };
+  }
+
+  async listJobs(): Promise<QueueJobSummary[]> {
+    throw unsupported("Listing jobs");
+  }
+
+  async pause(): Promise<void> {
+    throw unsupported("Pausing the queue");
+  }
+
+  async resume(): Promise<void> {
+    throw unsupported("Resuming the queue");
+  }
+
+  async retryFailed(): Promise<number> {
+    throw unsupported("Retrying failed jobs");
+  }
 
   async enqueue(name: JobName, payload: unknown, jobId: string): Promise<void> {
     await this.store.jobs.enqueue({ id: jobId, name, payload: checkPayload(name, payload), max_attempts: defaultJobOptions.attempts });
   }
 
   async close(): Promise<void> {}
+}
+
+function unsupported(what: string): QueueAdminUnsupportedError {
+  return new QueueAdminUnsupportedError(
+    `${what} needs the BullMQ fleet mode (set REDIS_URL); the embedded local queue only reports counts`,
+  );
 }

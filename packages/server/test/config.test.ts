@@ -9,14 +9,16 @@ describe("config", () => {
     expect(c.storeUrl).toMatch(/^sqlite:.*scenecap-data[/\\]scenecap\.db$/);
     expect(c.bodyLimit).toBe(64 * 1024 * 1024);
     expect(c.apiKeys).toEqual([]);
+    expect(c.adminApiKeys).toEqual([]);
   });
 
   it("reads services, keys and sizes", () => {
     const c = loadConfig({
       PORT: "9000", DATABASE_URL: "postgres://x@h/db", REDIS_URL: "redis://r:6379", SCENECAP_API_KEYS: "sk_a, sk_b,,",
+      SCENECAP_ADMIN_API_KEYS: " sk_admin ,,sk_ops",
       SCENECAP_BODY_LIMIT: "10mb", SCENECAP_SIGNING_SECRET: "0123456789abcdef", SCENECAP_PUBLIC_URL: "https://api.example.com/",
     });
-    expect(c).toMatchObject({ port: 9000, storeUrl: "postgres://x@h/db", apiKeys: ["sk_a", "sk_b"], bodyLimit: 10 * 1024 * 1024, publicUrl: "https://api.example.com" });
+    expect(c).toMatchObject({ port: 9000, storeUrl: "postgres://x@h/db", apiKeys: ["sk_a", "sk_b"], adminApiKeys: ["sk_admin", "sk_ops"], bodyLimit: 10 * 1024 * 1024, publicUrl: "https://api.example.com" });
     expect(c.queue).toEqual({ kind: "bullmq", redisUrl: "redis://r:6379", prefix: "bull" });
     expect(loadConfig({ STORE_URL: "sqlite::memory:", DATABASE_URL: "postgres://x" }).storeUrl).toBe("sqlite::memory:");
   });

@@ -4,17 +4,15 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { JobName, ProcessObjectPayload } from "@scenecap/protocol";
 import { createBlobStore, createStore, type CollectionStore } from "@scenecap/store";
-import { createApiKey, createServer, defineConfig, type JobQueue } from "@scenecap/server";
+import { createApiKey, createServer, defineConfig, LocalJobQueue, type JobQueue } from "@scenecap/server";
 
 /**
  * A queue whose jobs finish before `enqueue` returns, as a BullMQ worker can for a job that fails at once
  * (a blocked URL): it writes the object's and batch's terminal state like the worker's state recorder.
  */
-class InstantFailQueue implements JobQueue {
-  readonly kind = "local" as const;
+class InstantFailQueue extends LocalJobQueue {
   enqueued = 0;
-  constructor(private readonly store: CollectionStore) {}
-  async enqueue(name: JobName, payload: unknown): Promise<void> {
+  override async enqueue(name: JobName, payload: unknown): Promise<void> {
     expect(name).toBe(JobName.ProcessObject);
     const p = ProcessObjectPayload.parse(payload);
     this.enqueued++;
@@ -25,18 +23,17 @@ class InstantFailQueue implements JobQueue {
       data: { ...cur.data, status: "FAILED", error: "blocked URL" },
     }));
   }
-  async close(): Promise<void> {}
 }
 
 /** A queue that accepts `okJobs` jobs, then fails like an unreachable Redis. */
-class BrokenQueue implements JobQueue {
-  readonly kind = "local" as const;
-  constructor(private okJobs = 0) {}
-  async enqueue(): Promise<void> {
+class BrokenQueue extends LocalJobQueue {
+  constructor(store: CollectionStore, private okJobs = 0) {
+    super(store);
+  }
+  override async enqueue(): Promise<void> {
     if (this.okJobs-- > 0) return;
     throw new Error("connection refused");
   }
-  async close(): Promise<void> {}
 }
 
 async function setup(makeQueue: (store: CollectionStore) => JobQueue) {
@@ -104,7 +101,7 @@ describe("an enqueue failure leaves task, batch and objects consistent", () => {
   afterEach(async () => { await cleanup?.(); cleanup = undefined; });
 
   it("batch submit: 503; task and batch FAILED; objects whose job never queued are FAILED, not PENDING", async () => {
-    const s = await setup(() => new BrokenQueue(1));
+    const s = await setup((store) => new BrokenQueue(store, 1));
     cleanup = s.close;
     const a = await s.addObject();
     const b = await s.addObject();
@@ -125,7 +122,7 @@ describe("an enqueue failure leaves task, batch and objects consistent", () => {
   });
 
   it("collection trigger: 503; the batch records the failure", async () => {
-    const s = await setup(() => new BrokenQueue(0));
+    const s = await setup((store) => new BrokenQueue(store, 0));
     cleanup = s.close;
     const obj = await s.addObject();
     const res = await s.call("POST", `/v1/collections/${s.collection.collection_id}/trigger`, {});
