@@ -25,6 +25,5 @@ export {
 } from "./jobs/catalogue.js";
 export { createBullWorker, type BullRunner, type BullWorkerOptions, type JobDeps } from "./runners/bull.js";
 export { createLocalRunner, type LocalRunner, type LocalRunnerOptions } from "./runners/local.js";
-export { queueCounts, pauseQueue, resumeQueue, retryFailed, listJobs, type QueueCounts } from "./admin.js";
 export { loadWorkerConfig, WorkerEnv, WorkerConfigError, type WorkerConfig } from "./config.js";
 export { startWorker, type RunningWorker, type StartWorkerDeps } from "./start.js";
