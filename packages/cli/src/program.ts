@@ -6,6 +6,7 @@ import { registerWorkerCommand } from "./commands/worker.js";
 import { registerKeysCommand } from "./commands/keys.js";
 import { registerIngestCommand } from "./commands/ingest.js";
 import { registerSearchCommand } from "./commands/search.js";
+import { registerQueueCommand } from "./commands/queue.js";
 import { VERSION } from "./version.js";
 
 /** The `scenecap` command line. */
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerKeysCommand(program);
   registerIngestCommand(program);
   registerSearchCommand(program);
+  registerQueueCommand(program);
   registerModelCommands(program);
   return program;
 }

@@ -68,7 +68,8 @@ export async function startDev(options: DevOptions = {}): Promise<RunningDev> {
     queue: { kind: "local" as const },
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
   };
-  serverConfig.apiKeys = [...serverConfig.apiKeys, apiKey];
+  // The dev key is the only user here, so it is also the admin key (`scenecap queue …`).
+  serverConfig.adminApiKeys = [...serverConfig.adminApiKeys, apiKey];
   const workerConfig = {
     ...loadWorkerConfig({ ...process.env, REDIS_URL: "", STORE_URL: "", DATABASE_URL: "" }),
     queue: { kind: "local" as const },
