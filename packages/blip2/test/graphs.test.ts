@@ -112,6 +112,32 @@ describe("buildGraphs", () => {
   });
 });
 
+describe("fused attention", () => {
+  const opTypes = (file: string) =>
+    (decodeModel(readFileSync(file)) as { graph: { node: Array<{ opType: string; domain?: string }> } }).graph.node.map((n) => `${n.domain ?? ""}:${n.opType}`);
+
+  it("float32 graphs (fp32, int4) attend with com.microsoft MultiHeadAttention; fp16 graphs with plain ops", async () => {
+    for (const precision of ["fp32", "int4", "fp16"] as const) {
+      const r = await buildGraphs(FIXTURE, { precision, outDir: temp(`blip2-fused-${precision}`) });
+      const dec = opTypes(r.files.decoder);
+      const vis = opTypes(r.files.vision);
+      const decMha = dec.filter((o) => o === "com.microsoft:MultiHeadAttention").length;
+      const visMha = vis.filter((o) => o === "com.microsoft:MultiHeadAttention").length;
+      if (precision === "fp16") {
+        expect(decMha + visMha).toBe(0);
+        expect(dec).toContain(":Softmax");
+      } else {
+        // One per decoder layer (each splits its packed q|k|v once); vision layers and Q-Former attentions too.
+        expect(decMha).toBeGreaterThan(0);
+        expect(decMha).toBe(dec.filter((o) => o === ":Split").length);
+        expect(visMha).toBeGreaterThan(0);
+        expect(dec).not.toContain(":Softmax");
+        expect(vis).not.toContain(":Softmax");
+      }
+    }
+  });
+});
+
 describe("block quantization", () => {
   it("round-trips within half a step per block (4 and 8 bit, symmetric and asymmetric, K not a multiple of the block)", () => {
     const n = 5;

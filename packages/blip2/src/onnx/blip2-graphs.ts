@@ -33,7 +33,14 @@ class Emitter {
   ) {
     this.g = new GraphBuilder(name, { producerVersion: opts.producerVersion ?? "0" });
     this.ft = opts.precision === "fp16" ? DataType.FLOAT16 : DataType.FLOAT;
+    this.fusedAttention = this.ft === DataType.FLOAT;
   }
+
+  /**
+   * Attention as com.microsoft MultiHeadAttention — float32 graphs only (the CPU kernel is float32); fp16 graphs
+   * keep MatMul/Softmax/MatMul over transposed heads.
+   */
+  readonly fusedAttention: boolean;
 
   wname(source: string): string {
     return source.replace(/[^A-Za-z0-9_.]/g, "_");
@@ -82,6 +89,20 @@ class Emitter {
     bias: (() => Float32Array) | null,
     quantize: boolean,
   ): string {
+    const [y, b] = this.linearSplit(x, name, n, k, weight, bias, quantize);
+    return b ? this.g.op("Add", [y, b]) : y;
+  }
+
+  /** Like `linear`, but returns x·Wᵀ and the bias weight separately, for an op that adds the bias itself. */
+  linearSplit(
+    x: string,
+    name: string,
+    n: number,
+    k: number,
+    weight: () => Float32Array,
+    bias: (() => Float32Array) | null,
+    quantize: boolean,
+  ): [string, string | null] {
     const p = this.opts.precision;
     let y: string;
     if (quantize && (p === "int4" || p === "int8")) {
@@ -120,8 +141,20 @@ class Emitter {
       const wT = this.computed(`${name}.weight_t`, [k, n], () => transpose2d(weight(), n, k));
       y = this.g.op("MatMul", [x, wT]);
     }
-    if (bias) y = this.g.op("Add", [y, this.computed(`${name}.bias`, [n], bias)]);
-    return y;
+    return [y, bias ? this.computed(`${name}.bias`, [n], bias) : null];
+  }
+
+  /** `linearSplit` from HF tensors `<prefix>.weight` / `<prefix>.bias`. */
+  linearSplitFrom(x: string, prefix: string, n: number, k: number, quantize = false): [string, string | null] {
+    return this.linearSplit(
+      x,
+      this.wname(prefix),
+      n,
+      k,
+      () => this.w.get(`${prefix}.weight`),
+      () => this.w.get(`${prefix}.bias`),
+      quantize,
+    );
   }
 
   /** Linear layer from HF tensors `<prefix>.weight` / `<prefix>.bias`. */
@@ -157,8 +190,28 @@ class Emitter {
     return this.g.op("MatMul", [p, vh]);
   }
 
-  /** Multi-head attention over [B, S, H] inputs, no mask. */
-  mha(q: string, k: string, v: string, heads: number, hidden: number): string {
+  /**
+   * com.microsoft MultiHeadAttention over [B, S, H] query/key/value (scale 1/√headDim). Optional: `bias` [3H]
+   * (q|k|v biases, added inside), `attnBias` additive [B|1, 1, S, T], `past` BNSH key/value that the new keys
+   * and values are appended to. Returns [output [B, S, H]] or, with `past`, [output, present key, present value].
+   */
+  fusedMha(q: string, k: string, v: string, heads: number, o: { bias?: string | null; attnBias?: string; past?: [string, string] } = {}): string[] {
+    const inputs = [q, k, v, o.bias ?? "", "", o.attnBias ?? ""];
+    if (o.past) inputs.push(...o.past);
+    while (inputs[inputs.length - 1] === "") inputs.pop();
+    return this.g.node("MultiHeadAttention", inputs, { outputs: o.past ? 3 : 1, attrs: { num_heads: attr.i(heads) }, domain: "com.microsoft" });
+  }
+
+  /** Multi-head attention over [B, S, H] inputs with optional q/k/v biases (all three or none), no mask. */
+  mha(q: string, k: string, v: string, heads: number, hidden: number, bias: [string | null, string | null, string | null] = [null, null, null]): string {
+    const [qb, kb, vb] = bias;
+    if ((qb || kb || vb) && !(qb && kb && vb)) throw new Error("mha: give all three biases or none");
+    if (this.fusedAttention) {
+      const packed = qb && kb && vb ? this.g.op("Concat", [qb, kb, vb], { axis: attr.i(0) }) : null;
+      return this.fusedMha(q, k, v, heads, { bias: packed })[0]!;
+    }
+    const add = (x: string, b: string | null) => (b ? this.g.op("Add", [x, b]) : x);
+    [q, k, v] = [add(q, qb), add(k, kb), add(v, vb)];
     const hd = hidden / heads;
     const o = this.attend(this.splitHeads(q, heads, hd), this.splitHeads(k, heads, hd, true), this.splitHeads(v, heads, hd), 1 / Math.sqrt(hd), null);
     return this.mergeHeads(o, hidden);
@@ -211,9 +264,11 @@ export function buildVisionGraph(w: Blip2Weights, opts: GraphOptions): GraphBuil
   for (let i = 0; i < v.numLayers; i++) {
     const p = `${V}encoder.layers.${i}.`;
     const a = e.lnFrom(h, `${p}layer_norm1`, H, v.layerNormEps);
-    const qkv = e.linear(a, e.wname(`${p}self_attn.qkv`), 3 * H, H, () => w.get(`${p}self_attn.qkv.weight`), () => w.visionQkvBias(i), false);
+    // Packed q|k|v projection; fused attention adds the packed bias itself.
+    const [qkvW, qkvBias] = e.linearSplit(a, e.wname(`${p}self_attn.qkv`), 3 * H, H, () => w.get(`${p}self_attn.qkv.weight`), () => w.visionQkvBias(i), false);
+    const qkv = e.fusedAttention ? qkvW : g.op("Add", [qkvW, qkvBias!]);
     const [qq, kk, vv] = g.node("Split", [qkv], { outputs: 3, attrs: { axis: attr.i(-1), num_outputs: attr.i(3) } }) as [string, string, string];
-    const o = e.mha(qq, kk, vv, v.numHeads, H);
+    const o = e.fusedAttention ? e.fusedMha(qq, kk, vv, v.numHeads, { bias: qkvBias })[0]! : e.mha(qq, kk, vv, v.numHeads, H);
     h = g.op("Add", [h, e.linearFrom(o, `${p}self_attn.projection`, H, H)]);
     const m = e.lnFrom(h, `${p}layer_norm2`, H, v.layerNormEps);
     const f = e.gelu(e.linearFrom(m, `${p}mlp.fc1`, v.intermediateSize, H));
@@ -227,22 +282,16 @@ export function buildVisionGraph(w: Blip2Weights, opts: GraphOptions): GraphBuil
   x = e.lnFrom(x, "qformer.layernorm", Hq, q.layerNormEps);
   for (let j = 0; j < q.numLayers; j++) {
     const p = `qformer.encoder.layer.${j}.`;
-    const sa = e.mha(
-      e.linearFrom(x, `${p}attention.attention.query`, Hq, Hq),
-      e.linearFrom(x, `${p}attention.attention.key`, Hq, Hq),
-      e.linearFrom(x, `${p}attention.attention.value`, Hq, Hq),
-      q.numHeads,
-      Hq,
-    );
+    const [sq, sqBias] = e.linearSplitFrom(x, `${p}attention.attention.query`, Hq, Hq);
+    const [sk, skBias] = e.linearSplitFrom(x, `${p}attention.attention.key`, Hq, Hq);
+    const [sv, svBias] = e.linearSplitFrom(x, `${p}attention.attention.value`, Hq, Hq);
+    const sa = e.mha(sq, sk, sv, q.numHeads, Hq, [sqBias, skBias, svBias]);
     x = e.lnFrom(g.op("Add", [e.linearFrom(sa, `${p}attention.output.dense`, Hq, Hq), x]), `${p}attention.output.LayerNorm`, Hq, q.layerNormEps);
     if (w.hasCrossAttention(j)) {
-      const ca = e.mha(
-        e.linearFrom(x, `${p}crossattention.attention.query`, Hq, Hq),
-        e.linearFrom(img, `${p}crossattention.attention.key`, Hq, q.encoderHiddenSize),
-        e.linearFrom(img, `${p}crossattention.attention.value`, Hq, q.encoderHiddenSize),
-        q.numHeads,
-        Hq,
-      );
+      const [cq, cqBias] = e.linearSplitFrom(x, `${p}crossattention.attention.query`, Hq, Hq);
+      const [ck, ckBias] = e.linearSplitFrom(img, `${p}crossattention.attention.key`, Hq, q.encoderHiddenSize);
+      const [cv, cvBias] = e.linearSplitFrom(img, `${p}crossattention.attention.value`, Hq, q.encoderHiddenSize);
+      const ca = e.mha(cq, ck, cv, q.numHeads, Hq, [cqBias, ckBias, cvBias]);
       x = e.lnFrom(g.op("Add", [e.linearFrom(ca, `${p}crossattention.output.dense`, Hq, Hq), x]), `${p}crossattention.output.LayerNorm`, Hq, q.layerNormEps);
     }
     const f = e.gelu(e.linearFrom(x, `${p}intermediate_query.dense`, q.intermediateSize, Hq));
@@ -316,7 +365,7 @@ export function buildDecoderGraph(w: Blip2Weights, opts: GraphOptions): GraphBui
     const p = `${D}layers.${k}.`;
     const a = e.lnFrom(h, `${p}self_attn_layer_norm`, H, eps);
     // Packed q|k|v projection.
-    const qkv = e.linear(
+    const [qkvW, qkvBias] = e.linearSplit(
       a,
       `${D}layers.${k}.self_attn.qkv_proj`,
       3 * H,
@@ -337,13 +386,24 @@ export function buildDecoderGraph(w: Blip2Weights, opts: GraphOptions): GraphBui
       },
       quant,
     );
-    const [qq, kk, vv] = g.node("Split", [qkv], { outputs: 3, attrs: { axis: attr.i(-1), num_outputs: attr.i(3) } }) as [string, string, string];
-    const presentK = g.op("Concat", [pastK[k]!, e.splitHeads(kk, heads, hd)], { axis: attr.i(2) });
-    const presentV = g.op("Concat", [pastV[k]!, e.splitHeads(vv, heads, hd)], { axis: attr.i(2) });
+    let o: string;
+    let presentK: string;
+    let presentV: string;
+    if (e.fusedAttention) {
+      // MultiHeadAttention adds the packed bias, appends the new keys/values to the BNSH past (present keeps the
+      // [B, heads, P+S, d] layout) and adds maskBias to the scaled scores.
+      const [qq, kk, vv] = g.node("Split", [qkvW], { outputs: 3, attrs: { axis: attr.i(-1), num_outputs: attr.i(3) } }) as [string, string, string];
+      [o, presentK, presentV] = e.fusedMha(qq, kk, vv, heads, { bias: qkvBias, attnBias: maskBias, past: [pastK[k]!, pastV[k]!] }) as [string, string, string];
+    } else {
+      const qkv = g.op("Add", [qkvW, qkvBias!]);
+      const [qq, kk, vv] = g.node("Split", [qkv], { outputs: 3, attrs: { axis: attr.i(-1), num_outputs: attr.i(3) } }) as [string, string, string];
+      presentK = g.op("Concat", [pastK[k]!, e.splitHeads(kk, heads, hd)], { axis: attr.i(2) });
+      presentV = g.op("Concat", [pastV[k]!, e.splitHeads(vv, heads, hd)], { axis: attr.i(2) });
+      const kT = g.op("Transpose", [presentK], { perm: attr.ints([0, 1, 3, 2]) });
+      o = e.mergeHeads(e.attend(e.splitHeads(qq, heads, hd), kT, presentV, scale, maskBias), H);
+    }
     g.output(presentK, `present.${k}.key`, e.ft, ["batch_size", heads, "total_sequence_length", hd]);
     g.output(presentV, `present.${k}.value`, e.ft, ["batch_size", heads, "total_sequence_length", hd]);
-    const kT = g.op("Transpose", [presentK], { perm: attr.ints([0, 1, 3, 2]) });
-    const o = e.mergeHeads(e.attend(e.splitHeads(qq, heads, hd), kT, presentV, scale, maskBias), H);
     h = g.op("Add", [h, e.linearFrom(o, `${p}self_attn.out_proj`, H, H, quant)]);
     const f = e.lnFrom(h, `${p}final_layer_norm`, H, eps);
     const r = g.op("Relu", [e.linearFrom(f, `${p}fc1`, t.ffnDim, H, quant)]);

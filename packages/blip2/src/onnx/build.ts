@@ -8,7 +8,7 @@ import { buildDecoderGraph, buildEmbedGraph, buildVisionGraph, type GraphOptions
 import type { GraphBuilder } from "./graph.js";
 
 /** Bump when the emitted graphs change, so cached builds are rebuilt. */
-export const BUILDER_VERSION = "1";
+export const BUILDER_VERSION = "2";
 
 export const GRAPH_FILES = {
   vision: "vision_encoder.onnx",
