@@ -71,6 +71,9 @@ export function jobMaxAttempts(job: { id: string; max_attempts: number }): numbe
   return Math.max(1, Math.floor(job.max_attempts || 1));
 }
 
+/** `last_error` of a job failed by `reapExpired`. */
+export const LEASE_EXPIRED = "lease expired on the last attempt: the process running it stopped";
+
 /** ISO time `leaseMs` from now. */
 export function leaseUntil(leaseMs: number): string {
   return new Date(Date.now() + leaseMs).toISOString();

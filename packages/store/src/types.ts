@@ -147,8 +147,13 @@ export interface LocalJob {
 
 export interface LocalJobQueue {
   enqueue(job: { id: string; name: string; payload: unknown; max_attempts: number }): Promise<void>;
-  /** Claims the next runnable job (waiting and due, or active with an expired lease) for `leaseMs`. */
+  /** Claims the next runnable job (waiting and due, or active with an expired lease and attempts left) for `leaseMs`. */
   claim(leaseMs: number): Promise<LocalJob | null>;
+  /**
+   * Fails, for good, the jobs whose lease ran out on their last allowed attempt (their process died every
+   * time) and returns them, so the caller can record the failure wherever the job would have.
+   */
+  reapExpired(): Promise<LocalJob[]>;
   extendLease(id: string, leaseMs: number): Promise<void>;
   complete(id: string): Promise<void>;
   /** retryAt: schedule another attempt; null: mark failed for good. */

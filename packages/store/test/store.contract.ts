@@ -552,7 +552,7 @@ export function storeContract(backend: string, open: () => Promise<OpenedStore>)
         await store.jobs.complete("job-b");
       });
 
-      it("retries at retryAt, fails for good with null, and fails a job whose last lease expired", async () => {
+      it("retries at retryAt, fails for good with null, and reaps a job whose last lease expired", async () => {
         await store.jobs.enqueue({ id: "job-c", name: "X", payload: { n: 1 }, max_attempts: 2 });
         await store.jobs.claim(60_000);
         await store.jobs.fail("job-c", "boom", new Date(Date.now() + 60_000));
@@ -568,8 +568,15 @@ export function storeContract(backend: string, open: () => Promise<OpenedStore>)
         await store.jobs.enqueue({ id: "job-d", name: "X", payload: null, max_attempts: 1 });
         expect((await store.jobs.claim(10))?.id).toBe("job-d");
         await sleep(30);
+        // Out of attempts: never handed out again, and reaped as failed exactly once.
         expect(await store.jobs.claim(60_000)).toBeNull();
-        expect(await store.jobs.counts()).toMatchObject({ failed: 2 });
+        expect(await store.jobs.counts()).toMatchObject({ active: 1, failed: 1 });
+        const reaped = await store.jobs.reapExpired();
+        expect(reaped).toHaveLength(1);
+        expect(reaped[0]).toMatchObject({ id: "job-d", state: "failed", payload: null, attempts_made: 1, lease_until: null });
+        expect(reaped[0]!.last_error).toMatch(/lease expired/);
+        expect(await store.jobs.reapExpired()).toEqual([]);
+        expect(await store.jobs.counts()).toMatchObject({ failed: 2, active: 0 });
       });
 
       it("hands each job to exactly one of many concurrent claimers", async () => {

@@ -75,6 +75,21 @@ describe("createLocalRunner", () => {
     expect(await store.documents.count(ns, s.collectionId)).toBe(3);
   });
 
+  it("records FAILED on the task when the process died on the job's last attempt", async () => {
+    const s = await seed(store, { ns, params: { model_id: TINY_MODEL_DIR }, sources: [{ objectId: uniq("obj"), url: await upload(files.scenes!) }] });
+    const p = s.payloads[0]!;
+    await Promise.all(runners.splice(0).map((r) => r.close())); // no running runner may take the job first
+    await store.jobs.enqueue({ id: processObjectJobId(p), name: JobName.ProcessObject, payload: p, max_attempts: 1 });
+    // The only attempt is claimed by a process that dies: nobody may run the job again.
+    expect((await store.jobs.claim(200))?.id).toBe(processObjectJobId(p));
+    start();
+    await until(async () => (await taskStatus(s.taskId)) === "FAILED", 10_000, "the abandoned job to be recorded");
+    const task = (await store.resources.get("task", ns, s.taskId))!;
+    expect(task.data.error).toMatch(/lease expired on the last attempt/);
+    expect((await store.resources.get("object", ns, p.object_id))!.data.status).toBe("FAILED");
+    expect(await store.documents.count(ns, s.collectionId)).toBe(0);
+  });
+
   it("fails bad media once, without retries, and records FAILED", async () => {
     const s = await seed(store, { ns, params: { model_id: TINY_MODEL_DIR }, sources: [{ objectId: uniq("obj"), url: await upload(files.corrupt!) }] });
     const p = s.payloads[0]!;

@@ -11,7 +11,7 @@ import type {
   ResourceRecord, ResourceStore, SearchHit, SearchQuery, StoredDocument,
 } from "../types.js";
 import {
-  apiKeyConflict, checkDocumentKeys, jobMaxAttempts, leaseUntil, newApiKey, newResource, orderClause, resourceConflict, unknownApiKey,
+  apiKeyConflict, checkDocumentKeys, jobMaxAttempts, LEASE_EXPIRED, leaseUntil, newApiKey, newResource, orderClause, resourceConflict, unknownApiKey,
   updatedResource,
 } from "../records.js";
 import { DOCUMENT_COLUMNS, DOCUMENTS_LISTED, RESOURCES_LISTED, rowMappers, type ListedTable, type Row } from "../rows.js";
@@ -412,13 +412,6 @@ class PgJobs implements LocalJobQueue {
   async claim(leaseMs: number): Promise<LocalJob | null> {
     const now = nowIso();
     const until = leaseUntil(leaseMs);
-    // A job whose lease ran out on its last allowed attempt is failed instead of handed out again.
-    await this.pool.query(
-      `UPDATE jobs SET state = 'failed', lease_until = NULL, updated_at = $1,
-         last_error = coalesce(last_error || '; ', '') || 'lease expired on the last attempt'
-       WHERE state = 'active' AND lease_until <= $1 AND attempts_made >= max_attempts`,
-      [now],
-    );
     const { rows } = await this.pool.query<Row>(
       `WITH next AS (
          SELECT seq FROM jobs
@@ -429,6 +422,17 @@ class PgJobs implements LocalJobQueue {
       [now, until],
     );
     return rows[0] ? toJob(rows[0]) : null;
+  }
+
+  async reapExpired(): Promise<LocalJob[]> {
+    const { rows } = await this.pool.query<Row>(
+      `UPDATE jobs SET state = 'failed', lease_until = NULL, updated_at = $1,
+         last_error = coalesce(last_error || '; ', '') || '${LEASE_EXPIRED}'
+       WHERE state = 'active' AND lease_until <= $1 AND attempts_made >= max_attempts
+       RETURNING *`,
+      [nowIso()],
+    );
+    return rows.map(toJob);
   }
 
   async extendLease(id: string, leaseMs: number): Promise<void> {

@@ -12,7 +12,7 @@ import type {
   ResourceRecord, ResourceStore, SearchHit, SearchQuery, StoredDocument,
 } from "../types.js";
 import {
-  apiKeyConflict, checkDocumentKeys, jobMaxAttempts, leaseUntil, newApiKey, newResource, orderClause, resourceConflict, unknownApiKey,
+  apiKeyConflict, checkDocumentKeys, jobMaxAttempts, LEASE_EXPIRED, leaseUntil, newApiKey, newResource, orderClause, resourceConflict, unknownApiKey,
   updatedResource,
 } from "../records.js";
 import { DOCUMENT_COLUMNS, DOCUMENTS_LISTED, RESOURCES_LISTED, rowMappers, type ListedTable, type Row } from "../rows.js";
@@ -348,23 +348,25 @@ class SqliteJobs implements LocalJobQueue {
   async claim(leaseMs: number): Promise<LocalJob | null> {
     const now = nowIso();
     const until = leaseUntil(leaseMs);
-    return this.db.transaction((): LocalJob | null => {
-      // A job whose lease ran out on its last allowed attempt is failed instead of handed out again.
-      this.db
-        .prepare(`UPDATE jobs SET state = 'failed', lease_until = NULL, updated_at = @now,
-                    last_error = coalesce(last_error || '; ', '') || 'lease expired on the last attempt'
-                  WHERE state = 'active' AND lease_until <= @now AND attempts_made >= max_attempts`)
-        .run({ now });
-      const row = this.db
-        .prepare(`UPDATE jobs SET state = 'active', lease_until = @until, attempts_made = attempts_made + 1, updated_at = @now
-                  WHERE seq = (SELECT seq FROM jobs
-                               WHERE (state = 'waiting' AND run_at <= @now)
-                                  OR (state = 'active' AND lease_until <= @now AND attempts_made < max_attempts)
-                               ORDER BY run_at, seq LIMIT 1)
-                  RETURNING *`)
-        .get({ now, until }) as Row | undefined;
-      return row ? toJob(row) : null;
-    }).immediate();
+    const row = this.db
+      .prepare(`UPDATE jobs SET state = 'active', lease_until = @until, attempts_made = attempts_made + 1, updated_at = @now
+                WHERE seq = (SELECT seq FROM jobs
+                             WHERE (state = 'waiting' AND run_at <= @now)
+                                OR (state = 'active' AND lease_until <= @now AND attempts_made < max_attempts)
+                             ORDER BY run_at, seq LIMIT 1)
+                RETURNING *`)
+      .get({ now, until }) as Row | undefined;
+    return row ? toJob(row) : null;
+  }
+
+  async reapExpired(): Promise<LocalJob[]> {
+    const rows = this.db
+      .prepare(`UPDATE jobs SET state = 'failed', lease_until = NULL, updated_at = @now,
+                  last_error = coalesce(last_error || '; ', '') || '${LEASE_EXPIRED}'
+                WHERE state = 'active' AND lease_until <= @now AND attempts_made >= max_attempts
+                RETURNING *`)
+      .all({ now: nowIso() }) as Row[];
+    return rows.map(toJob);
   }
 
   async extendLease(id: string, leaseMs: number): Promise<void> {

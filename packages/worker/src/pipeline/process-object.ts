@@ -83,6 +83,11 @@ export async function processObject(payload: ProcessObjectPayload, ctx: JobConte
   }
 }
 
+/** A ProcessObject job whose every attempt died mid-run: its task entry becomes FAILED with the reason. */
+export async function processObjectAbandoned(payload: ProcessObjectPayload, reason: string, store: CollectionStore): Promise<void> {
+  await recordJobState(store, payload, { status: "FAILED", segments_done: 0, segments_total: 0, error: reason });
+}
+
 /** Maps library errors onto permanent / transient job errors. */
 function classify(err: unknown): unknown {
   if (err instanceof MediaError || (err instanceof Error && err.name === "MediaError")) {

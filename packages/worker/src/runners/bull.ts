@@ -1,9 +1,8 @@
 import { Worker, type ConnectionOptions, type Job } from "bullmq";
-import { defaultJobOptions, JobName, ProcessObjectPayload, type QueueName } from "@scenecap/protocol";
+import { defaultJobOptions, type QueueName } from "@scenecap/protocol";
 import { errorMessage } from "../errors.js";
-import { buildHandlerMap, dispatch, queuesOf, type HandlerRegistration } from "../jobs/catalogue.js";
+import { buildHandlerMap, dispatch, queuesOf, recordAbandoned, type HandlerRegistration } from "../jobs/catalogue.js";
 import type { JobContext } from "../pipeline/process-object.js";
-import { recordJobState } from "../pipeline/task-state.js";
 
 export type JobDeps = Pick<JobContext, "store" | "blobs" | "captioners" | "config" | "log">;
 
@@ -72,12 +71,9 @@ export function createBullWorker(opts: BullWorkerOptions): BullRunner {
       log(`job ${job?.id ?? "?"} failed (attempt ${job?.attemptsMade ?? "?"}): ${errorMessage(err)}`);
       // A job that failed without its processor finishing (stalled too often: its workers kept dying)
       // never recorded FAILED itself; do it here so the task reaches a terminal state.
-      if (job && job.name === JobName.ProcessObject && /stalled/i.test(errorMessage(err))) {
-        const parsed = ProcessObjectPayload.safeParse(job.data);
-        if (parsed.success) {
-          void recordJobState(opts.store, parsed.data, { status: "FAILED", segments_done: 0, segments_total: 0, error: errorMessage(err) })
-            .catch((e) => log(`could not record the failure of ${job.id}: ${errorMessage(e)}`));
-        }
+      if (job && /stalled/i.test(errorMessage(err))) {
+        recordAbandoned(map, job.name, job.data, errorMessage(err), opts.store)
+          .catch((e) => log(`could not record the failure of ${job.id}: ${errorMessage(e)}`));
       }
     });
     return worker;

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { defaultJobOptions } from "@scenecap/protocol";
 import type { LocalJob } from "@scenecap/store";
 import { errorMessage, isPermanent } from "../errors.js";
-import { buildHandlerMap, dispatch, type HandlerRegistration } from "../jobs/catalogue.js";
+import { buildHandlerMap, dispatch, recordAbandoned, type HandlerRegistration } from "../jobs/catalogue.js";
 import type { JobContext } from "../pipeline/process-object.js";
 import type { JobDeps } from "./bull.js";
 
@@ -72,13 +72,24 @@ export function createLocalRunner(opts: LocalRunnerOptions): LocalRunner {
     }
   }
 
+  // Jobs whose process died on their last attempt: failed by the queue, recorded on their task here.
+  async function reap(): Promise<void> {
+    for (const job of await opts.store.jobs.reapExpired()) {
+      processed++;
+      log(`job ${job.id} failed (attempt ${job.attempts_made}/${job.max_attempts}, final): ${job.last_error}`);
+      await recordAbandoned(map, job.name, job.payload, job.last_error ?? "lease expired", opts.store)
+        .catch((e) => log(`could not record the failure of ${job.id}: ${errorMessage(e)}`));
+    }
+  }
+
   async function slot(): Promise<void> {
     while (!stop.signal.aborted) {
       let job: LocalJob | null = null;
       try {
+        await reap();
         job = await opts.store.jobs.claim(leaseMs);
       } catch (err) {
-        log(`claiming a job failed: ${errorMessage(err)}`);
+        log(`polling the job queue failed: ${errorMessage(err)}`);
       }
       if (!job) {
         await sleep(pollMs, undefined, { signal: stop.signal }).catch(() => {});
