@@ -1,17 +1,13 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { downloadFile, listFiles, type ListFileEntry } from "@huggingface/hub";
+import { defaultModelsDir } from "./models-dir.js";
 
 /** Default Hugging Face model id of the project. */
 export const DEFAULT_MODEL_ID = "Salesforce/blip2-opt-2.7b";
 
-/** `$SCENECAP_MODELS_DIR`, else `~/.cache/scenecap/models`. */
-export function defaultModelsDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.SCENECAP_MODELS_DIR || path.join(os.homedir(), ".cache", "scenecap", "models");
-}
 
 /** Where a model id lives locally: `<modelsDir>/<owner>/<name>`. */
 export function modelPath(modelId: string, modelsDir: string = defaultModelsDir()): string {

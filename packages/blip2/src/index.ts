@@ -59,7 +59,6 @@ export {
   DEFAULT_MODEL_ID,
   DownloadIntegrityError,
   HubOfflineError,
-  defaultModelsDir,
   modelPath,
   pullModel,
   selectModelFiles,
@@ -67,4 +66,5 @@ export {
   type PullProgress,
   type PullResult,
 } from "./hub.js";
+export { defaultModelsDir } from "./models-dir.js";
 export { registerModelCommands, resolveModelDir, verifyFixture, type CliIo, type VerifyCheck, type VerifyOptions } from "./cli/index.js";

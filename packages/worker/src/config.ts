@@ -1,5 +1,5 @@
-import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { defaultModelsDir } from "@scenecap/blip2/models-dir";
 import { z } from "zod";
 
 const emptyToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -77,7 +77,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     queue: e.REDIS_URL ? { kind: "bullmq", redisUrl: e.REDIS_URL, prefix: e.SCENECAP_QUEUE_PREFIX } : { kind: "local" },
     storeUrl: e.STORE_URL ?? e.DATABASE_URL ?? `sqlite:${join(dataDir, "scenecap.db")}`,
     blobDir: resolve(e.SCENECAP_BLOB_DIR ?? join(dataDir, "blobs")),
-    modelsDir: resolve(e.SCENECAP_MODELS_DIR ?? join(homedir(), ".cache", "scenecap", "models")),
+    modelsDir: resolve(defaultModelsDir(env)),
     concurrency: e.WORKER_CONCURRENCY,
     device: e.DEVICE,
     precision: e.PRECISION,

@@ -12,7 +12,7 @@ export {
   type ProcessObjectResult,
 } from "./pipeline/process-object.js";
 export { documentId, thumbnailKey, chooseCaption, passthroughFields, type PassthroughSpec } from "./pipeline/documents.js";
-export { resolveModelDir, defaultModelsDir } from "./pipeline/models.js";
+export { resolveModelDir } from "./pipeline/models.js";
 export { applyJobEntry, recordJobState, jobKey, type JobEntry } from "./pipeline/task-state.js";
 export {
   buildHandlerMap,

@@ -1,12 +1,6 @@
 import { stat } from "node:fs/promises";
-import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { PermanentJobError } from "../errors.js";
-
-/** @defaultValue `$SCENECAP_MODELS_DIR`, else `~/.cache/scenecap/models` */
-export function defaultModelsDir(): string {
-  return process.env.SCENECAP_MODELS_DIR || join(homedir(), ".cache", "scenecap", "models");
-}
 
 /**
  * `model_id` → checkpoint directory: an absolute path is used as is, a Hugging Face id resolves to
