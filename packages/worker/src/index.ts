@@ -19,6 +19,8 @@ export {
   dispatch,
   handlerRegistrations,
   queuesOf,
+  recordAbandoned,
+  type AbandonedHandler,
   type HandlerMap,
   type HandlerRegistration,
   type JobHandler,
