@@ -26,6 +26,7 @@ import { Tasks } from "./resources/tasks.js";
 import { FeatureExtractors } from "./resources/feature-extractors.js";
 import { Retrievers } from "./resources/retrievers.js";
 import { Health } from "./resources/health.js";
+import type { Uploads } from "./resources/uploads.js";
 
 /** @defaultValue values below are the ones the code uses; the README repeats them. */
 export const DEFAULT_BASE_URL = "https://api.mixpeek.com";
@@ -81,6 +82,12 @@ export interface FinalRequest {
   options?: RequestOptions | undefined;
   /** Endpoints the API declares without `X-Namespace` (namespace create/list, extractors, health). */
   noNamespace?: boolean;
+  /** An absolute URL used instead of `baseUrl + path` (a presigned upload target). */
+  url?: string;
+  /** The URL authorises itself (presigned): no API key or namespace is sent to it. */
+  presigned?: boolean;
+  /** A non-JSON body; `open` is called once per attempt, so a retry sends a fresh stream. */
+  rawBody?: { contentType: string; contentLength?: number; open: () => unknown; onProgress?: (sent: number) => void };
 }
 
 export class Mixpeek {
@@ -102,6 +109,8 @@ export class Mixpeek {
   readonly objects: Objects = this.buckets.objects;
   /** Same as `buckets.batches`. */
   readonly batches: Batches = this.buckets.batches;
+  /** Same as `buckets.uploads`. */
+  readonly uploads: Uploads = this.buckets.uploads;
   readonly collections: Collections = new Collections(this);
   /** Same as `collections.documents`. */
   readonly documents: Documents = this.collections.documents;
@@ -231,8 +240,9 @@ export class Mixpeek {
     userSignal?.addEventListener("abort", onUserAbort, { once: true });
 
     let response: AxiosResponse<unknown>;
+    const config = this.#buildConfig(req, attempt, controller.signal);
     try {
-      response = await this.#axios.request<unknown>(this.#buildConfig(req, attempt, controller.signal));
+      response = await this.#axios.request<unknown>(config);
     } catch (err) {
       if (userSignal?.aborted) return { ok: false, error: new APIUserAbortError(), retryable: false, headers: undefined };
       const code = (err as { code?: unknown }).code;
@@ -244,12 +254,13 @@ export class Mixpeek {
           headers: undefined,
         };
       }
-      const target = `${req.method.toUpperCase()} ${this.baseUrl}${req.path}`;
+      const target = `${req.method.toUpperCase()} ${req.url ? withoutQuery(req.url) : this.baseUrl + req.path}`;
       const message = `Connection error: ${err instanceof Error && err.message ? err.message : "request failed"} (${target})`;
       return { ok: false, error: new APIConnectionError({ message, cause: safeCause(err) }), retryable: true, headers: undefined };
     } finally {
       clearTimeout(timer);
       userSignal?.removeEventListener("abort", onUserAbort);
+      (config.data as { destroy?: () => void } | undefined)?.destroy?.(); // a file stream left open by a failed attempt
     }
 
     const headers = normalizeHeaders(response.headers);
@@ -262,19 +273,24 @@ export class Mixpeek {
   #buildConfig(req: FinalRequest, attempt: number, signal: AbortSignal): AxiosRequestConfig {
     const options = req.options ?? {};
     const namespace = req.noNamespace ? null : options.namespace === undefined ? this.namespace : options.namespace;
+    const raw = req.rawBody;
     const hasBody = req.body !== undefined && req.method !== "get" && req.method !== "delete";
     const headers = mergeHeaders(
       {
         Accept: "application/json",
         "User-Agent": `mixpeek-typescript/${VERSION}`,
         ...(hasBody ? { "Content-Type": "application/json" } : {}),
+        ...(raw ? { "Content-Type": raw.contentType } : {}),
+        ...(raw?.contentLength !== undefined ? { "Content-Length": String(raw.contentLength) } : {}),
       },
-      this.#options.defaultHeaders,
-      {
-        Authorization: `Bearer ${this.apiKey}`,
-        ...(namespace ? { "X-Namespace": namespace } : {}),
-        ...(attempt > 0 ? { "X-Retry-Count": String(attempt) } : {}),
-      },
+      req.presigned ? undefined : this.#options.defaultHeaders,
+      req.presigned
+        ? {}
+        : {
+            Authorization: `Bearer ${this.apiKey}`,
+            ...(namespace ? { "X-Namespace": namespace } : {}),
+            ...(attempt > 0 ? { "X-Retry-Count": String(attempt) } : {}),
+          },
       options.headers,
     );
     return {
@@ -282,9 +298,11 @@ export class Mixpeek {
       maxContentLength: Infinity,
       ...this.#options.axiosConfig,
       method: req.method,
-      url: this.buildUrl(req.path, { ...req.query, ...options.query }),
+      url: req.url ?? this.buildUrl(req.path, { ...req.query, ...options.query }),
       headers,
-      ...(hasBody ? { data: JSON.stringify(req.body) } : {}),
+      ...(hasBody && !raw ? { data: JSON.stringify(req.body) } : {}),
+      ...(raw ? { data: raw.open() } : {}),
+      ...(raw?.onProgress ? { onUploadProgress: (e: { loaded: number }) => raw.onProgress!(e.loaded) } : {}),
       responseType: "text",
       transformResponse: [(d: unknown) => d],
       validateStatus: () => true,
@@ -346,6 +364,16 @@ function safeCause(err: unknown): unknown {
   if (!e || !e.isAxiosError) return err;
   if (e.cause !== undefined) return e.cause;
   return Object.assign(new Error(e.message ?? "request failed"), e.code ? { code: e.code } : {});
+}
+
+/** A URL without its query: presigned URLs carry their signature there, which errors must not print. */
+function withoutQuery(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return "<invalid url>";
+  }
 }
 
 function parseBody(data: unknown, headers: Record<string, string>): unknown {

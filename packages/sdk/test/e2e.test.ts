@@ -176,10 +176,17 @@ describe("SDK ↔ scenecap server", () => {
     ).rejects.toThrow(/already exists with params.model_id/);
   });
 
-  it("ingest of a local file uploads it inline and the server stores the blob", async () => {
+  it("ingest of a local file streams it through a presigned upload and the server stores the blob", async () => {
     const clip = join(dir, "clip.mp4");
     execFileSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=5", "-t", "1", "-pix_fmt", "yuv420p", "-y", clip]);
-    const res = await mx.collections.ingest({ collection_id: "e2e-local", source: { path: clip }, feature_extractors: [sceneExtractor] });
+    const progress: Array<[number, number]> = [];
+    const res = await mx.collections.ingest({
+      collection_id: "e2e-local",
+      source: { path: clip },
+      feature_extractors: [sceneExtractor],
+      onUploadProgress: (sent, total) => progress.push([sent, total]),
+    });
+    expect(progress.at(-1)).toEqual([readFileSync(clip).length, readFileSync(clip).length]);
     const object = await mx.objects.get(res.bucket_id, res.object_id);
     const blob = object.blobs?.[0];
     const bytes = readFileSync(clip);
@@ -204,6 +211,27 @@ describe("SDK ↔ scenecap server", () => {
     execFileSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=32x32", "-frames:v", "1", "-y", img]);
     const imgRes = await mx.collections.ingest({ collection_id: "e2e-stills", source: { path: img }, feature_extractors: [sceneExtractor] });
     expect((await mx.buckets.get(imgRes.bucket_id)).bucket_schema?.properties).toHaveProperty("image");
+  });
+
+  it("uploads: create → put → confirm creates the object; a tampered URL, a size mismatch and a bad id are refused", async () => {
+    const bucket = await mx.buckets.create({ bucket_name: "e2e-uploads", bucket_schema: { properties: { video: { type: "video" } } } });
+    const file = join(dir, "up.mp4");
+    execFileSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=32x32:rate=5", "-t", "1", "-pix_fmt", "yuv420p", "-y", file]);
+    const bytes = readFileSync(file);
+
+    const done = await mx.uploads.uploadFile(bucket.bucket_id, { path: file, object_metadata: { take: 3 } });
+    expect(done).toMatchObject({ status: "COMPLETED", file_size_bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") });
+    expect(done.object).toMatchObject({ bucket_id: bucket.bucket_id, metadata: { take: 3 }, blobs: [{ property: "video", type: "video" }] });
+    expect((await mx.uploads.get(bucket.bucket_id, done.upload_id)).status).toBe("COMPLETED");
+
+    const session = await mx.uploads.create(bucket.bucket_id, { filename: "x.mp4", content_type: "video/mp4", file_size_bytes: bytes.length + 1 });
+    expect(session.presigned_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/uploads\//);
+    const tampered = { ...session, presigned_url: session.presigned_url!.replace(/sig=[^&]+/, "sig=forged") };
+    await expect(mx.uploads.put(tampered, bytes, { maxRetries: 0 })).rejects.toMatchObject({ status: 403 });
+    await expect(mx.uploads.confirm(bucket.bucket_id, session.upload_id)).rejects.toThrow(/no content yet/);
+    await mx.uploads.put(session, { path: file });
+    await expect(mx.uploads.confirm(bucket.bucket_id, session.upload_id)).rejects.toThrow(/expected file_size_bytes/);
+    await expect(mx.uploads.get(bucket.bucket_id, "upl_nothere")).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it("collections: list, update, features, trigger; tasks: list, delete", async () => {

@@ -8,6 +8,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   MAX_RETRY_AFTER_MS,
 } from "../src/client.js";
+import { DEFAULT_UPLOAD_TIMEOUT_MS } from "../src/resources/uploads.js";
 import { DEFAULT_MAX_POLL_INTERVAL_MS, DEFAULT_POLL_INTERVAL_MS, DEFAULT_WAIT_TIMEOUT_MS, POLL_BACKOFF_FACTOR } from "../src/resources/tasks.js";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
@@ -29,5 +30,8 @@ describe("README defaults match the code", () => {
     expect(readme).toContain(`| \`timeout\` | \`${DEFAULT_WAIT_TIMEOUT_MS}\` ms`);
     expect(readme).toContain(`| \`pollInterval\` | \`${DEFAULT_POLL_INTERVAL_MS}\` ms | first delay; each next one is ${POLL_BACKOFF_FACTOR}× longer`);
     expect(readme).toContain(`| \`maxPollInterval\` | \`${DEFAULT_MAX_POLL_INTERVAL_MS}\` ms`);
+  });
+  it("uploads.uploadFile", () => {
+    expect(readme).toContain(`per-attempt timeout of \`${DEFAULT_UPLOAD_TIMEOUT_MS}\` ms`);
   });
 });

@@ -61,11 +61,30 @@ export function registerIngestCommand(program: Command): void {
     const submitted: Array<{ source: string; task_id: string }> = [];
     for (const source of sources) {
       if (!isUrl(source)) await stat(source).catch(() => { throw new Error(`${source}: no such file`); });
-      const result = await mx.collections.ingest({
-        collection_id: flags.collection,
-        source: isUrl(source) ? { url: source } : { path: source },
-        feature_extractors: [{ name: "scene_description", version: "v1", params: extractorParams(flags) }],
-      });
+      // Local files stream to the server through a presigned upload; show the bytes going out on a terminal.
+      const uploadBar = !isUrl(source) && process.stderr.isTTY
+        ? new cliProgress.SingleBar(
+            { format: "{bar} {percentage}% | uploading {source}", hideCursor: true, stream: process.stderr },
+            cliProgress.Presets.shades_classic,
+          )
+        : null;
+      let uploadStarted = false;
+      const result = await mx.collections
+        .ingest({
+          collection_id: flags.collection,
+          source: isUrl(source) ? { url: source } : { path: source },
+          feature_extractors: [{ name: "scene_description", version: "v1", params: extractorParams(flags) }],
+          ...(uploadBar
+            ? {
+                onUploadProgress: (sent: number, total: number) => {
+                  if (!uploadStarted) uploadBar.start(total, 0, { source });
+                  uploadStarted = true;
+                  uploadBar.update(sent);
+                },
+              }
+            : {}),
+        })
+        .finally(() => uploadBar?.stop());
       submitted.push({ source, task_id: result.task_id });
       console.error(`${source} → task ${result.task_id} (collection ${result.collection_id})`);
     }

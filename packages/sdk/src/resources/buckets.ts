@@ -4,6 +4,7 @@ import type { Mixpeek, RequestOptions } from "../client.js";
 import { path } from "../internal/path.js";
 import { Objects } from "./objects.js";
 import { Batches } from "./batches.js";
+import { Uploads } from "./uploads.js";
 import type { DeleteResponse, ListParams } from "./shared.js";
 
 /** `BucketSchemaFieldType`. */
@@ -59,15 +60,17 @@ export interface BucketUpdateParams {
   [key: string]: unknown;
 }
 
-/** `/v1/buckets`, with `objects` and `batches` beneath. */
+/** `/v1/buckets`, with `objects`, `batches` and `uploads` beneath. */
 export class Buckets extends APIResource {
   readonly objects: Objects;
   readonly batches: Batches;
+  readonly uploads: Uploads;
 
   constructor(client: Mixpeek) {
     super(client);
     this.objects = new Objects(client);
     this.batches = new Batches(client);
+    this.uploads = new Uploads(client);
   }
 
   async create(body: BucketCreateParams, options?: RequestOptions): Promise<Bucket> {

@@ -2,6 +2,7 @@ import { APIResource } from "../core/resource.js";
 import type { PagePromise } from "../core/pagination.js";
 import type { Mixpeek, RequestOptions } from "../client.js";
 import { ConflictError, MixpeekError, NotFoundError } from "../core/errors.js";
+import { fileSize } from "../internal/files.js";
 import { path } from "../internal/path.js";
 import { kindFromMime, mimeFromDataUri, mimeFromName } from "../internal/media.js";
 import type { MediaKind } from "../internal/media.js";
@@ -115,6 +116,8 @@ export interface IngestParams {
   feature_extractors?: IngestFeatureExtractor[];
   /** Object metadata, copied onto every document. */
   metadata?: Record<string, unknown>;
+  /** With `source.path`: called as the file's bytes go out. */
+  onUploadProgress?: (sent: number, total: number) => void;
 }
 
 export interface IngestResult {
@@ -199,10 +202,13 @@ export class Collections extends APIResource {
     const bucket = await this._client.buckets.get(bucketId, options);
     const property = pickBlobProperty(collection, bucket, media.kind);
 
+    const blob = media.file
+      ? { upload_id: await this.#upload(bucketId, media.file, params.onUploadProgress, options) }
+      : { data: media.data };
     const object = await this._client.buckets.objects.create(
       bucketId,
       {
-        blobs: [{ property, type: media.kind, data: media.data }],
+        blobs: [{ property, type: media.kind, ...blob }],
         ...(params.metadata ? { metadata: params.metadata } : {}),
       },
       options,
@@ -220,6 +226,21 @@ export class Collections extends APIResource {
       status: task.status ?? "PENDING",
       created_collection: created,
     };
+  }
+
+  /** A local file → presigned upload (create, PUT, confirm without creating an object) → its upload_id. */
+  async #upload(
+    bucketId: string,
+    file: { path: string; mime: string },
+    onProgress: IngestParams["onUploadProgress"],
+    options?: RequestOptions,
+  ): Promise<string> {
+    const confirmed = await this._client.buckets.uploads.uploadFile(
+      bucketId,
+      { path: file.path, content_type: file.mime, create_object_on_confirm: false, ...(onProgress ? { onProgress } : {}) },
+      options,
+    );
+    return confirmed.upload_id;
   }
 
   async #find(ref: string, options?: RequestOptions): Promise<Collection | null> {
@@ -320,10 +341,8 @@ function validateIngest(params: IngestParams): { collection_id: string; extracto
   return { collection_id: collection_id.trim(), extractor };
 }
 
-interface PreparedMedia {
-  kind: MediaKind;
-  data: BlobData;
-}
+/** Inline blob data, or a local file to send through a presigned upload (streamed, any size). */
+type PreparedMedia = { kind: MediaKind; data: BlobData; file?: never } | { kind: MediaKind; file: { path: string; mime: string }; data?: never };
 
 /** Decides the media kind and builds the blob `data` (reading a local file when given a path). */
 async function prepareMedia(source: IngestSource): Promise<PreparedMedia> {
@@ -338,20 +357,16 @@ async function prepareMedia(source: IngestSource): Promise<PreparedMedia> {
     if (typeof source.path !== "string" || source.path === "") {
       throw new MixpeekError("collections.ingest: source.path must be a non-empty string");
     }
-    const { readFile } = await import("node:fs/promises");
-    const { basename } = await import("node:path");
-    let bytes: Buffer;
+    // Checked before anything is created on the server; the bytes are streamed later, by the upload.
+    let size: number;
     try {
-      bytes = await readFile(source.path);
+      size = await fileSize(source.path);
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      throw new MixpeekError(`collections.ingest: cannot read ${source.path}${code ? ` (${code})` : ""}`, { cause: err });
+      throw new MixpeekError(`collections.ingest: ${(err as Error).message}`, { cause: err });
     }
+    if (size === 0) throw new MixpeekError(`collections.ingest: ${source.path} is empty`);
     const mime = source.mime_type ?? mimeFromName(source.path) ?? "application/octet-stream";
-    return {
-      kind: decideKind(source.type, mime, source.path),
-      data: { base64: bytes.toString("base64"), mime_type: mime, filename: basename(source.path) },
-    };
+    return { kind: decideKind(source.type, mime, source.path), file: { path: source.path, mime } };
   }
   const raw = source.data;
   if (typeof raw === "string") {

@@ -3,6 +3,7 @@ export * from "./namespaces.js";
 export * from "./buckets.js";
 export * from "./objects.js";
 export * from "./batches.js";
+export * from "./uploads.js";
 export * from "./collections.js";
 export * from "./documents.js";
 export * from "./tasks.js";

@@ -14,13 +14,32 @@ function fakeMixpeek(seed: { collections?: Record<string, unknown>[]; buckets?: 
   const collections = [...(seed.collections ?? [])];
   const buckets = [...(seed.buckets ?? [])];
   const objects: Record<string, unknown>[] = [];
+  /** Bytes received per upload id, by PUT on the presigned URL. */
+  const uploaded = new Map<string, Buffer>();
   let n = 0;
   const find = (list: Record<string, unknown>[], key: string, ref: string) =>
     list.find((x) => x[`${key}_id`] === ref || x[`${key}_name`] === ref);
-  const handler = (req: SeenRequest): FakeResponse => {
+  const handler = async (req: SeenRequest): Promise<FakeResponse> => {
     const p = decodeURIComponent(req.path);
     const body = req.body as Record<string, unknown>;
     let m: RegExpExecArray | null;
+    if (req.url.host === "storage.example.com" && req.method === "PUT" && (m = /^\/put\/(upl_\d+)$/.exec(p))) {
+      const chunks: Buffer[] = [];
+      for await (const c of req.body as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
+      uploaded.set(m[1]!, Buffer.concat(chunks));
+      return { status: 200 };
+    }
+    if (req.method === "POST" && (m = /^\/v1\/buckets\/([^/]+)\/uploads$/.exec(p))) {
+      const id = `upl_${++n}`;
+      return {
+        body: { upload_id: id, bucket_id: m[1], status: "PENDING", method: "PUT", presigned_url: `https://storage.example.com/put/${id}?X-Sig=secret`, ...body },
+      };
+    }
+    if (req.method === "POST" && (m = /^\/v1\/buckets\/([^/]+)\/uploads\/([^/]+)\/confirm$/.exec(p))) {
+      const bytes = uploaded.get(m[2]!);
+      if (!bytes) return envelope(400, `Upload ${m[2]} has no content yet`, "BadRequestError");
+      return { body: { upload_id: m[2], bucket_id: m[1], status: "COMPLETED", file_size_bytes: bytes.length, object: null } };
+    }
     if (req.method === "GET" && (m = /^\/v1\/collections\/([^/]+)$/.exec(p))) {
       const c = find(collections, "collection", m[1]!);
       return c ? { body: c } : envelope(404, `Collection ${m[1]} not found`, "NotFoundError");
@@ -52,13 +71,15 @@ function fakeMixpeek(seed: { collections?: Record<string, unknown>[]; buckets?: 
     }
     return envelope(404, `no route ${req.method} ${p}`);
   };
-  return { handler, collections, buckets, objects };
+  return { handler, collections, buckets, objects, uploaded };
 }
 
 const extractor = { name: "scene_description", version: "v1", params: { model_id: "Salesforce/blip2-opt-2.7b" } };
 const calls = (requests: SeenRequest[]) => requests.map((r) => `${r.method} ${decodeURIComponent(r.path)}`);
 
 const tmp = mkdtempSync(join(tmpdir(), "mixpeek-sdk-ingest-"));
+const emptyFile = join(tmp, "empty.mp4");
+writeFileSync(emptyFile, "");
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("collections.ingest", () => {
@@ -169,20 +190,73 @@ describe("collections.ingest", () => {
     expect(res.bucket_id).toBe("bkt_old");
   });
 
-  it("uploads a local file as a base64 blob with mime type and file name", async () => {
+  it("sends a local file through a presigned upload (streamed, no API key on the upload URL) and references it", async () => {
     const file = join(tmp, "frame.png");
     const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4]);
     writeFileSync(file, bytes);
     const api = fakeMixpeek();
     const { client, requests } = makeClient(api.handler);
     await client.collections.ingest({ collection_id: "stills", source: { path: file }, feature_extractors: [extractor] });
+    expect(calls(requests)).toEqual([
+      "GET /v1/collections/stills",
+      "GET /v1/buckets/stills-bucket",
+      "POST /v1/buckets",
+      "POST /v1/collections",
+      "GET /v1/buckets/bkt_1",
+      "POST /v1/buckets/bkt_1/uploads",
+      "PUT /put/upl_3",
+      "POST /v1/buckets/bkt_1/uploads/upl_3/confirm",
+      "POST /v1/buckets/bkt_1/objects",
+      "POST /v1/buckets/bkt_1/batches",
+      "POST /v1/buckets/bkt_1/batches/btch_5/submit",
+    ]);
     expect(requests.find((r) => r.path === "/v1/buckets")!.body).toMatchObject({
       bucket_schema: { properties: { image: { type: "image" } } },
     });
-    const obj = requests.find((r) => r.path.endsWith("/objects"))!;
-    expect(obj.body).toEqual({
-      blobs: [{ property: "image", type: "image", data: { base64: bytes.toString("base64"), mime_type: "image/png", filename: "frame.png" } }],
+    expect(requests.find((r) => r.path.endsWith("/uploads"))!.body).toEqual({
+      filename: "frame.png", content_type: "image/png", file_size_bytes: bytes.length, create_object_on_confirm: false,
     });
+    const put = requests.find((r) => r.method === "PUT")!;
+    expect(put.url.toString()).toBe("https://storage.example.com/put/upl_3?X-Sig=secret");
+    expect(put.headers["authorization"]).toBeUndefined();
+    expect(put.headers["x-namespace"]).toBeUndefined();
+    expect(put.headers["content-type"]).toBe("image/png");
+    expect(put.headers["content-length"]).toBe(String(bytes.length));
+    expect(api.uploaded.get("upl_3")).toEqual(bytes);
+    expect(requests.find((r) => r.path.endsWith("/objects"))!.body).toEqual({
+      blobs: [{ property: "image", type: "image", upload_id: "upl_3" }],
+    });
+  });
+
+  it("retries a failed upload PUT with a fresh stream of the whole file", async () => {
+    const file = join(tmp, "clip.mp4");
+    const bytes = Buffer.alloc(200_000, 7);
+    writeFileSync(file, bytes);
+    const api = fakeMixpeek();
+    let puts = 0;
+    const { client, requests } = makeClient(async (req) => {
+      if (req.method === "PUT" && ++puts === 1) return envelope(503, "busy");
+      return api.handler(req);
+    });
+    const res = await client.collections.ingest({ collection_id: "clips", source: { path: file }, feature_extractors: [extractor] });
+    expect(puts).toBe(2);
+    expect(requests.filter((r) => r.method === "PUT")).toHaveLength(2);
+    expect([...api.uploaded.values()][0]).toEqual(bytes);
+    expect(res.status).toBe("PENDING");
+  });
+
+  it("never prints the presigned URL's signature in a connection error", async () => {
+    const file = join(tmp, "sig.mp4");
+    writeFileSync(file, Buffer.from([1, 2, 3]));
+    const api = fakeMixpeek();
+    const { client } = makeClient(async (req) => {
+      if (req.method === "PUT") throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+      return api.handler(req);
+    }, { maxRetries: 0 });
+    const err = await client.collections.ingest({ collection_id: "sig", source: { path: file }, feature_extractors: [extractor] }).catch((e) => e);
+    expect(err).toBeInstanceOf(MixpeekError);
+    expect(String(err.message)).toMatch(/Connection error: socket hang up \(PUT https:\/\/storage\.example\.com\/put\/upl_\d+\)/);
+    expect(String(err.message)).not.toContain("secret");
   });
 
   it("sends in-memory bytes and data URIs", async () => {
@@ -240,6 +314,8 @@ describe("collections.ingest", () => {
       [{ collection_id: "c", source: { url: "file:///etc/passwd" } }, /http\(s\) or s3 URL/],
       [{ collection_id: "c", source: { url: "https://e.com/doc.pdf", mime_type: "application/pdf" } }, /unsupported media type application\/pdf/],
       [{ collection_id: "c", source: { path: join(tmp, "missing.mp4") } }, /cannot read .*missing\.mp4 \(ENOENT\)/],
+      [{ collection_id: "c", source: { path: tmp } }, /cannot read .* not a regular file/],
+      [{ collection_id: "c", source: { path: emptyFile } }, /empty\.mp4 is empty/],
       [{ collection_id: "c", source: { data: "not base64 !!" } }, /base64 or a data: URI/],
       [{ collection_id: "c", source: { url: "https://e.com/v.mp4" }, feature_extractors: [{ version: "v1" }] }, /name must be a non-empty string/],
     ];
