@@ -282,6 +282,25 @@ export const ExecuteResponse = z.object({
 });
 export type ExecuteResponse = z.infer<typeof ExecuteResponse>;
 
+/**
+ * One event of a streamed execution (`stream: true`): sent as `data: <json>` server-sent events, in order
+ * `stage_start` / `stage_complete` (or `stage_error`) per stage, then `execution_complete` (final page) or
+ * `execution_error`, then `data: [DONE]`.
+ */
+export const RetrieverStreamEvent = z.object({
+  event_type: z.enum(["stage_start", "stage_complete", "stage_error", "execution_complete", "execution_error"]),
+  execution_id: z.string(),
+  stage_name: z.string().optional(),
+  stage_index: z.number().int().optional(),
+  total_stages: z.number().int(),
+  /** stage_complete: the stage's output; execution_complete: the requested page. */
+  documents: z.array(RetrievedDocument).optional(),
+  statistics: StageStatistics.optional(),
+  pagination: ExecuteResponse.shape.pagination.optional(),
+  error: z.object({ message: z.string(), type: z.string(), status: z.number().int() }).optional(),
+});
+export type RetrieverStreamEvent = z.infer<typeof RetrieverStreamEvent>;
+
 export const StageDefinitionResponse = z.object({
   stage_id: z.string(),
   stage_type: StageType,

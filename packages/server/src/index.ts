@@ -1,4 +1,5 @@
-export { createServer, toApiError, type CreateServerOptions } from "./app.js";
+export { createServer, type CreateServerOptions } from "./app.js";
+export { toApiError } from "./errors.js";
 export { startServer, type RunningServer } from "./main.js";
 export { loadConfig, defineConfig, EnvSchema, ConfigError, type ServerConfig } from "./config.js";
 export { BullJobQueue, LocalJobQueue, type JobQueue, type BullJobQueueOptions } from "./queue.js";

@@ -1,7 +1,7 @@
 import {
   AttributeFilterParams, FeatureSearchParams, LimitParams, SortAttributeParams, SortRelevanceParams,
   decodeCursor, encodeCursor, getPath, matchesFilter, normalizeFilters, FilterSyntaxError,
-  type ExecuteResponse, type LogicalOperator, type StageConfig,
+  type ExecuteResponse, type LogicalOperator, type RetrieverStreamEvent, type StageConfig,
 } from "@scenecap/protocol";
 import type { z } from "zod";
 import type { AppContext } from "../context.js";
@@ -65,9 +65,25 @@ export async function resolveCollections(ctx: AppContext, ns: string, identifier
   return [...new Set(ids)];
 }
 
-/** Runs a stage pipeline and pages the final documents. */
-export async function executeStages(ctx: AppContext, input: ExecuteInput): Promise<Omit<ExecuteResponse, "documents"> & { documents: Doc[] }> {
+export type ExecuteResult = Omit<ExecuteResponse, "documents"> & { documents: Doc[] };
+
+/** Error fields of a stream event. */
+export function streamError(err: unknown): NonNullable<RetrieverStreamEvent["error"]> {
+  const e = err instanceof ApiError ? err : new ApiError("internal", err instanceof Error ? err.message : String(err));
+  return { message: e.message, type: e.toEnvelope().error.type, status: e.status };
+}
+
+/**
+ * Runs a stage pipeline and pages the final documents. `onEvent` receives stage_start / stage_complete /
+ * stage_error as the stages run (input validation fails before the first event).
+ */
+export async function executeStages(ctx: AppContext, input: ExecuteInput, onEvent?: (e: RetrieverStreamEvent) => void): Promise<ExecuteResult> {
   const started = performance.now();
+  const executionId = newId.execution();
+  const emit = onEvent ?? (() => {});
+  const stageEvent = (event_type: RetrieverStreamEvent["event_type"], i: number) => ({
+    event_type, execution_id: executionId, stage_name: input.stages[i]!.stage_name, stage_index: i, total_stages: input.stages.length,
+  });
   const inputs: Record<string, unknown> = { ...input.inputs };
   for (const [name, field] of Object.entries(input.inputSchema)) {
     if (inputs[name] === undefined && field.default !== undefined) inputs[name] = field.default;
@@ -94,6 +110,52 @@ export async function executeStages(ctx: AppContext, input: ExecuteInput): Promi
   for (const [i, stage] of input.stages.entries()) {
     const t0 = performance.now();
     const before = docs?.length ?? 0;
+    emit(stageEvent("stage_start", i));
+    try {
+      docs = await runStage(i, stage, docs);
+    } catch (err) {
+      emit({ ...stageEvent("stage_error", i), error: streamError(err) });
+      throw err;
+    }
+    const duration = performance.now() - t0;
+    stats[stage.stage_name] = {
+      input_count: before,
+      output_count: docs?.length ?? 0,
+      duration_ms: Math.round(duration * 100) / 100,
+      efficiency: before > 0 ? (docs?.length ?? 0) / before : 0,
+      cache_hit: false,
+    };
+    emit({ ...stageEvent("stage_complete", i), documents: docs ?? [], statistics: stats[stage.stage_name] });
+  }
+
+  const all = docs ?? [];
+  const { limit, offset } = input.page;
+  const pageDocs = all.slice(offset, offset + limit);
+  const total = all.length;
+  const totalMs = Math.round((performance.now() - started) * 100) / 100;
+  return {
+    execution_id: executionId,
+    status: "completed",
+    documents: pageDocs,
+    pagination: {
+      total,
+      limit,
+      offset,
+      has_next: offset + limit < total,
+      has_previous: offset > 0,
+      page_size: limit,
+      page_number: Math.floor(offset / limit) + 1,
+      next_cursor: offset + limit < total ? encodeCursor(offset + limit) : null,
+    },
+    stage_statistics: { stages: stats, total_time_ms: totalMs, credits_used: 0 },
+    budget: { credits_used: 0, credits_remaining: null, time_used_ms: totalMs },
+    optimization_applied: false,
+    optimization_summary: null,
+    error: null,
+  };
+
+  /** One stage over the previous stage's documents (null before any stage produced some). */
+  async function runStage(i: number, stage: StageConfig, docs: Doc[] | null): Promise<Doc[] | null> {
     const params = renderTemplates(stage.config.parameters, inputs);
     switch (stage.config.stage_id) {
       case "feature_search": {
@@ -190,41 +252,8 @@ export async function executeStages(ctx: AppContext, input: ExecuteInput): Promi
         break;
       }
     }
-    const duration = performance.now() - t0;
-    stats[stage.stage_name] = {
-      input_count: before,
-      output_count: docs?.length ?? 0,
-      duration_ms: Math.round(duration * 100) / 100,
-      efficiency: before > 0 ? (docs?.length ?? 0) / before : 0,
-      cache_hit: false,
-    };
+    return docs;
   }
-
-  const all = docs ?? [];
-  const { limit, offset } = input.page;
-  const pageDocs = all.slice(offset, offset + limit);
-  const total = all.length;
-  const totalMs = Math.round((performance.now() - started) * 100) / 100;
-  return {
-    execution_id: newId.execution(),
-    status: "completed",
-    documents: pageDocs,
-    pagination: {
-      total,
-      limit,
-      offset,
-      has_next: offset + limit < total,
-      has_previous: offset > 0,
-      page_size: limit,
-      page_number: Math.floor(offset / limit) + 1,
-      next_cursor: offset + limit < total ? encodeCursor(offset + limit) : null,
-    },
-    stage_statistics: { stages: stats, total_time_ms: totalMs, credits_used: 0 },
-    budget: { credits_used: 0, credits_remaining: null, time_used_ms: totalMs },
-    optimization_applied: false,
-    optimization_summary: null,
-    error: null,
-  };
 }
 
 function sortBy(docs: Doc[], field: string, direction: "asc" | "desc", nulls: "first" | "last"): Doc[] {

@@ -164,6 +164,68 @@ export function retrieverSuite(backend: Backend): void {
       expect(json(foreign).error.message).toMatch(/scene_description/);
     });
 
+    /** `data: …` payloads of a server-sent event stream, in order. */
+    const sse = (body: string) => body.split("\n\n").filter((b) => b.trim() !== "").map((b) => {
+      expect(b.startsWith("data: ")).toBe(true);
+      const data = b.slice("data: ".length);
+      return data === "[DONE]" ? data : JSON.parse(data);
+    });
+
+    it("stream: true answers with server-sent events per stage, the same final page, then [DONE]", async () => {
+      const request = {
+        collection_identifiers: ["scenes"], input_schema: { query: { type: "text" } },
+        stages: [search("{{INPUT.query}}"), { stage_name: "by_time", config: { stage_id: "sort_attribute", parameters: { field: "start_time", direction: "desc" } } }],
+        inputs: { query: "dog" },
+      };
+      const plain = json(await h.call("POST", "/v1/retrievers/execute", request, hdr));
+      const res = await h.call("POST", "/v1/retrievers/execute", { ...request, stream: true }, hdr);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers["content-type"]).toMatch(/^text\/event-stream/);
+      expect(res.headers["x-execution-mode"]).toBe("adhoc");
+      const events = sse(res.body);
+      expect(events.map((e: any) => (e === "[DONE]" ? e : `${e.event_type}${e.stage_index ?? ""}`))).toEqual([
+        "stage_start0", "stage_complete0", "stage_start1", "stage_complete1", "execution_complete", "[DONE]",
+      ]);
+      const [start0, done0, , done1, complete] = events;
+      expect(new Set(events.slice(0, 5).map((e: any) => e.execution_id)).size).toBe(1);
+      expect(start0).toMatchObject({ stage_name: "search", total_stages: 2 });
+      expect(done0.statistics).toMatchObject({ input_count: 0, output_count: 2 });
+      expect(done0.documents.map((d: any) => d.document_id).sort()).toEqual(["doc_1", "doc_2"]);
+      expect(done1.documents.map((d: any) => d.start_time)).toEqual([10, 0]);
+      expect(complete.documents.map((d: any) => d.document_id)).toEqual(plain.documents.map((d: any) => d.document_id));
+      expect(complete.documents[0].thumbnail_url).toMatch(/\?expires=\d+&sig=/);
+      expect(complete.pagination).toEqual(plain.pagination);
+    });
+
+    it("stream: true on a stored retriever; errors before the first stage stay JSON, a failing stage ends the stream", async () => {
+      const created = json(await h.call("POST", "/v1/retrievers", {
+        retriever_name: "streamed", collection_ids: ["scenes"],
+        input_schema: { properties: { query: { type: "text", required: true } } },
+        stages: [search("{{INPUT.query}}")],
+      }, hdr));
+      const ok = await h.call("POST", `/v1/retrievers/${created.retriever_id}/execute`, { inputs: { query: "beach" }, stream: true }, hdr);
+      const events = sse(ok.body);
+      expect(events.at(-2)).toMatchObject({ event_type: "execution_complete", total_stages: 1 });
+      expect(events.at(-2).documents.map((d: any) => d.document_id).sort()).toEqual(["doc_1", "doc_3"]);
+
+      const missing = await h.call("POST", `/v1/retrievers/${created.retriever_id}/execute`, { inputs: {}, stream: true }, hdr);
+      expect(missing.statusCode).toBe(422);
+      expect(json(missing).error.details.validation_errors[0].path).toBe("inputs.query");
+
+      // The second stage's parameters only fail when it runs: the first stage has already been streamed.
+      const failing = await h.call("POST", "/v1/retrievers/execute", {
+        collection_identifiers: ["scenes"], inputs: {}, stream: true,
+        stages: [search("dog"), { stage_name: "broken", config: { stage_id: "feature_search", parameters: { searches: [{ feature_uri: "mixpeek://other@v1/x", query: "dog" }] } } }],
+      }, hdr);
+      expect(failing.statusCode).toBe(200);
+      const failed = sse(failing.body);
+      expect(failed.map((e: any) => (e === "[DONE]" ? e : e.event_type))).toEqual([
+        "stage_start", "stage_complete", "stage_start", "stage_error", "execution_error", "[DONE]",
+      ]);
+      expect(failed[3]).toMatchObject({ stage_name: "broken", stage_index: 1, error: { status: 400, type: "BadRequestError" } });
+      expect(failed[4].error.message).toMatch(/scene_description/);
+    });
+
     it("lists its stages", async () => {
       const res = json(await h.call("GET", "/v1/retrievers/stages"));
       expect(res.results.map((s: any) => s.stage_id)).toEqual(expect.arrayContaining(["feature_search", "attribute_filter", "sort_relevance", "sort_attribute"]));
