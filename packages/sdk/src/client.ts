@@ -2,6 +2,7 @@ import axios from "axios";
 import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from "axios";
 import type { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
+import { Readable } from "node:stream";
 import {
   APIConnectionError,
   APIConnectionTimeoutError,
@@ -15,6 +16,7 @@ import { readEnv } from "./internal/env.js";
 import { mergeHeaders, normalizeHeaders } from "./internal/headers.js";
 import type { HeadersInit } from "./internal/headers.js";
 import { sleep } from "./internal/sleep.js";
+import { sseData } from "./internal/sse.js";
 import { VERSION } from "./version.js";
 import { Namespaces } from "./resources/namespaces.js";
 import { Buckets } from "./resources/buckets.js";
@@ -86,6 +88,8 @@ export interface FinalRequest {
   url?: string;
   /** The URL authorises itself (presigned): no API key or namespace is sent to it. */
   presigned?: boolean;
+  /** Resolve to the response body as a byte stream (server-sent events) instead of parsed JSON. */
+  streamResponse?: boolean;
   /** A non-JSON body; `open` is called once per attempt, so a retry sends a fresh stream. */
   rawBody?: { contentType: string; contentLength?: number; open: () => unknown; onProgress?: (sent: number) => void };
 }
@@ -264,6 +268,11 @@ export class Mixpeek {
     }
 
     const headers = normalizeHeaders(response.headers);
+    if (req.streamResponse) {
+      const body = typeof response.data === "string" ? Readable.from([response.data]) : (response.data as Readable);
+      if (response.status >= 200 && response.status < 300) return { ok: true, data: body };
+      response.data = await readAll(body);
+    }
     const data = parseBody(response.data, headers);
     if (response.status >= 200 && response.status < 300) return { ok: true, data };
     const error = APIError.generate(response.status, data, response.statusText || undefined, headers);
@@ -303,12 +312,31 @@ export class Mixpeek {
       ...(hasBody && !raw ? { data: JSON.stringify(req.body) } : {}),
       ...(raw ? { data: raw.open() } : {}),
       ...(raw?.onProgress ? { onUploadProgress: (e: { loaded: number }) => raw.onProgress!(e.loaded) } : {}),
-      responseType: "text",
+      responseType: req.streamResponse ? "stream" : "text",
       transformResponse: [(d: unknown) => d],
       validateStatus: () => true,
       timeout: 0,
       signal,
     };
+  }
+
+  /**
+   * POSTs and yields the `data` of each server-sent event until `[DONE]` or the end of the stream. Retries
+   * apply until the response starts; an error status is thrown as the matching `APIError`.
+   */
+  async *streamEvents(path: string, body: unknown, options?: RequestOptions): AsyncGenerator<string> {
+    const stream = await this.request<Readable>({ method: "post", path, body, options, streamResponse: true });
+    const abort = () => stream.destroy(new APIUserAbortError());
+    options?.signal?.addEventListener("abort", abort, { once: true });
+    try {
+      for await (const data of sseData(stream)) {
+        if (data === "[DONE]") return;
+        yield data;
+      }
+    } finally {
+      options?.signal?.removeEventListener("abort", abort);
+      stream.destroy();
+    }
   }
 
   buildUrl(path: string, query?: Record<string, unknown>): string {
@@ -364,6 +392,12 @@ function safeCause(err: unknown): unknown {
   if (!e || !e.isAxiosError) return err;
   if (e.cause !== undefined) return e.cause;
   return Object.assign(new Error(e.message ?? "request failed"), e.code ? { code: e.code } : {});
+}
+
+async function readAll(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.from(c as Uint8Array));
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** A URL without its query: presigned URLs carry their signature there, which errors must not print. */

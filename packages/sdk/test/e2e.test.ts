@@ -298,6 +298,16 @@ describe("SDK ↔ scenecap server", () => {
     const run = await mx.retrievers.execute(retrieverId!, { inputs: { query: "red car" } });
     expect(run.documents[0]?.document_id).toBe(b.document_id);
     expect(typeof run.documents[0]?.score).toBe("number");
+
+    // Streamed over a real socket: one event per stage, then the same page as the JSON answer.
+    const events = [];
+    for await (const e of mx.retrievers.executeStream(retrieverId!, { inputs: { query: "red car" } })) events.push(e);
+    expect(events.map((e) => e.event_type)).toEqual(["stage_start", "stage_complete", "execution_complete"]);
+    expect(events[2]!.documents?.map((d) => d.document_id)).toEqual(run.documents.map((d) => d.document_id));
+    const adhocEvents = [];
+    for await (const e of mx.retrievers.executeAdhocStream({ collection_identifiers: [col], input_schema: {}, inputs: {}, stages })) adhocEvents.push(e);
+    expect(adhocEvents.at(-1)).toMatchObject({ event_type: "execution_complete", total_stages: 1 });
+    await expect(mx.retrievers.executeStream("ret_missing", { inputs: {} }).next()).rejects.toBeInstanceOf(NotFoundError);
     const stageIds = (await mx.retrievers.stages()).map((s) => s.stage_id);
     expect(stageIds).toContain("feature_search");
     await mx.retrievers.delete(retrieverId!);

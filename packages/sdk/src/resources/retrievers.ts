@@ -1,4 +1,5 @@
 import { APIResource } from "../core/resource.js";
+import { MixpeekError } from "../core/errors.js";
 import type { PagePromise } from "../core/pagination.js";
 import type { RequestOptions } from "../client.js";
 import { path } from "../internal/path.js";
@@ -96,6 +97,33 @@ export interface ExecuteResponse {
   [key: string]: unknown;
 }
 
+/** One server-sent event of a streamed execution. */
+export interface RetrieverStreamEvent {
+  event_type: "stage_start" | "stage_complete" | "stage_error" | "execution_complete" | "execution_error" | string;
+  execution_id?: string;
+  stage_name?: string;
+  stage_index?: number;
+  total_stages?: number;
+  /** stage_complete: the stage's output; execution_complete: the requested page. */
+  documents?: ScoredDocument[];
+  statistics?: Record<string, unknown>;
+  pagination?: Record<string, unknown> | null;
+  error?: { message: string; type?: string; status?: number; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+async function* parseEvents(data: AsyncIterable<string>): AsyncGenerator<RetrieverStreamEvent> {
+  for await (const d of data) {
+    let event: RetrieverStreamEvent;
+    try {
+      event = JSON.parse(d) as RetrieverStreamEvent;
+    } catch (err) {
+      throw new MixpeekError(`Malformed stream event: ${d.slice(0, 200)}`, { cause: err });
+    }
+    yield event;
+  }
+}
+
 export interface StageDefinition {
   stage_id: string;
   stage_type?: string;
@@ -127,6 +155,19 @@ export class Retrievers extends APIResource {
   async execute(retrieverIdentifier: string, body: RetrieverExecuteParams, options?: RequestOptions): Promise<ExecuteResponse> {
     const res = await this._client.post<ExecuteResponse>(path`/v1/retrievers/${retrieverIdentifier}/execute`, body, options);
     return withDocuments(res);
+  }
+
+  /**
+   * Runs a stored retriever with `stream: true`: its events as they arrive — `stage_start` / `stage_complete`
+   * per stage, then `execution_complete` (the page of documents) or `execution_error`.
+   */
+  executeStream(retrieverIdentifier: string, body: RetrieverExecuteParams, options?: RequestOptions): AsyncGenerator<RetrieverStreamEvent> {
+    return parseEvents(this._client.streamEvents(path`/v1/retrievers/${retrieverIdentifier}/execute`, { ...body, stream: true }, options));
+  }
+
+  /** `executeAdhoc` with `stream: true`; see `executeStream`. */
+  executeAdhocStream(body: AdhocExecuteParams, options?: RequestOptions): AsyncGenerator<RetrieverStreamEvent> {
+    return parseEvents(this._client.streamEvents("/v1/retrievers/execute", { ...body, stream: true }, options));
   }
 
   /** Runs a pipeline without storing it (`POST /v1/retrievers/execute`). */
