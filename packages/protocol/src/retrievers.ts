@@ -282,6 +282,70 @@ export const ExecuteResponse = z.object({
 });
 export type ExecuteResponse = z.infer<typeof ExecuteResponse>;
 
+// ── published (public) retrievers ─────────────────────────────────────────────────────────────────
+
+/** URL-safe slug of a published retriever (`/v1/public/retrievers/{public_name}/…`). */
+export const PublicName = z
+  .string()
+  .min(3)
+  .max(50)
+  .regex(/^[a-z0-9][a-z0-9-]*[a-z0-9]$/, "lowercase letters, digits and hyphens, starting and ending with a letter or digit");
+
+/** Limits on public calls. Counted per server process (fixed windows); the page size is capped at max_results_per_query. */
+export const RateLimitConfig = z.looseObject({
+  enabled: z.boolean().default(true),
+  requests_per_minute: z.number().int().min(1).nullish(),
+  requests_per_hour: z.number().int().min(1).nullish(),
+  requests_per_day: z.number().int().min(1).nullish(),
+  max_results_per_query: z.number().int().min(1).max(1000).default(100),
+});
+export type RateLimitConfig = z.output<typeof RateLimitConfig>;
+
+export const PublishRetrieverRequest = z
+  .object({
+    public_name: PublicName.optional(),
+    /** Human-readable name; the slug is derived from it when public_name is absent. */
+    display_name: z.string().min(1).max(100).optional(),
+    description: z.string().max(500).nullish(),
+    /** Free-form UI configuration; `exposed_fields` limits the document fields public calls return. */
+    display_config: z.looseObject({ exposed_fields: z.array(z.string().min(1)).optional() }).nullish(),
+    rate_limit_config: RateLimitConfig.nullish(),
+    /** Public calls must send the returned key as X-Public-API-Key (otherwise the key is optional). @defaultValue false */
+    require_api_key: z.boolean().default(false),
+  })
+  .refine((v) => v.public_name !== undefined || v.display_name !== undefined, {
+    message: "public_name or display_name is required",
+    path: ["public_name"],
+  });
+export type PublishRetrieverRequest = z.output<typeof PublishRetrieverRequest>;
+
+export const PublishedRetrieverResponse = z.object({
+  retriever_id: z.string(),
+  public_id: z.string(),
+  public_name: z.string(),
+  display_name: z.string().nullable(),
+  description: z.string().nullable(),
+  display_config: JsonObject.nullable(),
+  rate_limit_config: JsonObject.nullable(),
+  require_api_key: z.boolean(),
+  /** POST here with {inputs} (X-Public-API-Key optional unless require_api_key). */
+  public_url: z.string(),
+  created_at: Timestamp,
+  /** Only in the publish response: store it, it is not shown again. */
+  public_api_key: z.string().optional(),
+});
+export type PublishedRetrieverResponse = z.infer<typeof PublishedRetrieverResponse>;
+
+/** What a public page needs to render its search form. */
+export const PublicRetrieverConfigResponse = z.object({
+  public_name: z.string(),
+  display_name: z.string().nullable(),
+  description: z.string().nullable(),
+  display_config: JsonObject.nullable(),
+  input_schema: JsonObject,
+  require_api_key: z.boolean(),
+});
+
 /**
  * One event of a streamed execution (`stream: true`): sent as `data: <json>` server-sent events, in order
  * `stage_start` / `stage_complete` (or `stage_error`) per stage, then `execution_complete` (final page) or

@@ -11,6 +11,7 @@ import { presignedUploadRoutes, uploadRoutes } from "./routes/uploads.routes.js"
 import { collectionRoutes } from "./routes/collections.routes.js";
 import { namespaceRoutes } from "./routes/namespaces.routes.js";
 import { queueRoutes } from "./routes/queues.routes.js";
+import { publicRetrieverRoutes, publishRoutes } from "./routes/public-retrievers.routes.js";
 import { retrieverRoutes } from "./routes/retrievers.routes.js";
 import type { RouteEnv } from "./routes/shared.js";
 import { systemRoutes } from "./routes/system.routes.js";
@@ -79,6 +80,11 @@ export function createServer(opts: CreateServerOptions): FastifyInstance {
   collectionRoutes(env);
   taskRoutes(env);
   retrieverRoutes(env);
+  publishRoutes(env);
+  // Own context: the public routes' CORS hook applies to them alone.
+  app.register(async (child) => {
+    publicRetrieverRoutes({ ...env, app: child });
+  });
   queueRoutes(env);
   presignedUploadRoutes(env);
   app.register(async (child) => {

@@ -3,7 +3,7 @@ import { StoreInputError } from "./errors.js";
 import type { ListQuery, ResourceKind, SortSpec } from "./types.js";
 
 export const RESOURCE_KINDS: readonly ResourceKind[] = [
-  "namespace", "bucket", "object", "collection", "batch", "task", "retriever",
+  "namespace", "bucket", "object", "collection", "batch", "task", "retriever", "published_retriever",
 ];
 
 export function checkKind(kind: string): asserts kind is ResourceKind {

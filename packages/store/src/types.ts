@@ -10,12 +10,13 @@ import type { LogicalOperator, TaskStatus } from "@scenecap/protocol";
  * wire shapes without migrations. Documents have their own table with a full-text index.
  */
 
-export type ResourceKind = "namespace" | "bucket" | "object" | "collection" | "batch" | "task" | "retriever";
+/** Namespaces and published retrievers are global (namespace_id null); the rest belong to a namespace. */
+export type ResourceKind = "namespace" | "bucket" | "object" | "collection" | "batch" | "task" | "retriever" | "published_retriever";
 
 /** A stored resource. `id` is the public id (`ns_…`, `bkt_…`, task UUID…); the rest is the wire shape. */
 export interface ResourceRecord {
   id: string;
-  /** null only for kind "namespace" (namespaces are global; keys scope access to them). */
+  /** null for the global kinds: "namespace" (keys scope access to them) and "published_retriever". */
   namespace_id: string | null;
   /** Human name (namespace_name, bucket_name, collection_name, retriever_name); unique per kind+namespace. */
   name?: string | null;

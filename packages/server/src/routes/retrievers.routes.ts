@@ -1,14 +1,14 @@
-import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import {
   AdhocExecuteRequest, CreateRetrieverRequest, CreateRetrieverResponse, ExecuteResponse, ExecuteRetrieverRequest,
   GenericDeleteResponse, ListQueryParams, ListRequest, PaginationResponse, RetrieverResponse, STAGES, StageDefinitionResponse,
-  SCENE_DESCRIPTION, type RetrieverStreamEvent, type StageConfig,
+  SCENE_DESCRIPTION, type StageConfig,
 } from "@scenecap/protocol";
-import type { AppContext } from "../context.js";
-import { ApiError, toApiError } from "../errors.js";
+import { ApiError } from "../errors.js";
 import { newId } from "../ids.js";
-import { executePage, executeStages, resolveCollections, streamError, type ExecuteResult } from "../services/retrieval.js";
+import { executePage, executeStages, executeStoredRetriever, resolveCollections } from "../services/retrieval.js";
+import { answerExecution } from "./execution.js";
+import { publicIdOf } from "./public-retrievers.routes.js";
 import { isConflict } from "../store-errors.js";
 import { retrieverView } from "../views.js";
 import { deleted, listBody, listQuery, route, type RouteEnv } from "./shared.js";
@@ -18,52 +18,6 @@ const legacyQuery = z.object({
   return_presigned_urls: z.string().optional(),
   return_vectors: z.string().optional(),
 });
-
-/**
- * Answers an execution as JSON, or (`stream: true`) as server-sent events: `data: <RetrieverStreamEvent>` per stage,
- * `execution_complete` with the requested page, then `data: [DONE]`. The stream opens at the first event, so
- * errors found before any stage runs (missing inputs, unknown collections) are still plain JSON errors.
- */
-async function answerExecution(
-  ctx: AppContext,
-  req: FastifyRequest,
-  reply: FastifyReply,
-  opts: { stream: boolean; totalStages: number; legacy: boolean },
-  run: (onEvent?: (e: RetrieverStreamEvent) => void) => Promise<ExecuteResult>,
-): Promise<unknown> {
-  if (!opts.stream) {
-    const out = await run();
-    return ctx.sign(req, opts.legacy ? { ...out, results: out.documents } : out);
-  }
-  let open = false;
-  let executionId = "";
-  const write = (data: string) => reply.raw.write(`data: ${data}\n\n`);
-  const send = (e: RetrieverStreamEvent) => {
-    if (!open) {
-      reply.hijack();
-      reply.raw.writeHead(200, {
-        ...(reply.getHeaders() as Record<string, string>),
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache",
-        "x-accel-buffering": "no",
-      });
-      open = true;
-    }
-    executionId = e.execution_id;
-    write(JSON.stringify(ctx.sign(req, e)));
-  };
-  try {
-    const out = await run(send);
-    send({ event_type: "execution_complete", execution_id: out.execution_id, total_stages: opts.totalStages, documents: out.documents, pagination: out.pagination });
-  } catch (err) {
-    if (!open) throw err;
-    req.log.warn({ err }, "streamed execution failed");
-    send({ event_type: "execution_error", execution_id: executionId, total_stages: opts.totalStages, error: streamError(toApiError(err)) });
-  }
-  write("[DONE]");
-  reply.raw.end();
-  return reply;
-}
 
 export function retrieverRoutes(env: RouteEnv): void {
   const { ctx } = env;
@@ -115,6 +69,7 @@ export function retrieverRoutes(env: RouteEnv): void {
     response: GenericDeleteResponse,
   }, async ({ params, ns }) => {
     const rec = await ctx.mustGet("retriever", ns, params.retriever_id!, "Retriever");
+    await ctx.store.resources.delete("published_retriever", null, publicIdOf(rec.id)); // unpublish with it
     await ctx.store.resources.delete("retriever", ns, rec.id);
     return deleted(`retriever ${rec.id}`);
   });
@@ -134,19 +89,9 @@ export function retrieverRoutes(env: RouteEnv): void {
     tag: "Retrievers", body: ExecuteRetrieverRequest, query: legacyQuery, response: ExecuteResponse,
   }, async ({ req, reply, params, ns, body, query }) => {
     const rec = await ctx.mustGet("retriever", ns, params.retriever_id!, "Retriever");
-    const collectionIds = (rec.data.collection_ids as string[]) ?? [];
-    for (const id of collectionIds) await ctx.mustGet("collection", ns, id, "Collection");
     const stages = rec.data.stages as StageConfig[];
     return answerExecution(ctx, req, reply, { stream: body.stream, totalStages: stages.length, legacy: !!query.include_legacy_results }, (onEvent) =>
-      executeStages(ctx, {
-        ns,
-        collectionIds,
-        stages,
-        inputSchema: (rec.data.input_schema as Record<string, { required?: boolean; default?: unknown }>) ?? {},
-        inputs: body.inputs,
-        ...(body.filters ? { filters: body.filters } : {}),
-        page: executePage(body.pagination, body.settings),
-      }, onEvent));
+      executeStoredRetriever(ctx, ns, rec, { inputs: body.inputs, filters: body.filters, page: executePage(body.pagination, body.settings) }, onEvent));
   });
 
   route(env, {

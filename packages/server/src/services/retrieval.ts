@@ -3,6 +3,7 @@ import {
   decodeCursor, encodeCursor, getPath, matchesFilter, normalizeFilters, FilterSyntaxError,
   type ExecuteResponse, type LogicalOperator, type RetrieverStreamEvent, type StageConfig,
 } from "@scenecap/protocol";
+import type { ResourceRecord } from "@scenecap/store";
 import type { z } from "zod";
 import type { AppContext } from "../context.js";
 import { ApiError } from "../errors.js";
@@ -66,6 +67,27 @@ export async function resolveCollections(ctx: AppContext, ns: string, identifier
 }
 
 export type ExecuteResult = Omit<ExecuteResponse, "documents"> & { documents: Doc[] };
+
+/** Runs a stored retriever record (its collections must still exist: 404 otherwise). */
+export async function executeStoredRetriever(
+  ctx: AppContext,
+  ns: string,
+  rec: ResourceRecord,
+  request: { inputs: Record<string, unknown>; filters?: LogicalOperator | undefined; page: { limit: number; offset: number } },
+  onEvent?: (e: RetrieverStreamEvent) => void,
+): Promise<ExecuteResult> {
+  const collectionIds = (rec.data.collection_ids as string[]) ?? [];
+  for (const id of collectionIds) await ctx.mustGet("collection", ns, id, "Collection");
+  return executeStages(ctx, {
+    ns,
+    collectionIds,
+    stages: rec.data.stages as StageConfig[],
+    inputSchema: (rec.data.input_schema as Record<string, { required?: boolean; default?: unknown }>) ?? {},
+    inputs: request.inputs,
+    ...(request.filters ? { filters: request.filters } : {}),
+    page: request.page,
+  }, onEvent);
+}
 
 /** Error fields of a stream event. */
 export function streamError(err: unknown): NonNullable<RetrieverStreamEvent["error"]> {

@@ -1,0 +1,51 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { RetrieverStreamEvent } from "@scenecap/protocol";
+import type { AppContext } from "../context.js";
+import { toApiError } from "../errors.js";
+import { streamError, type ExecuteResult } from "../services/retrieval.js";
+
+/**
+ * Answers an execution as JSON, or (`stream: true`) as server-sent events: `data: <RetrieverStreamEvent>` per stage,
+ * `execution_complete` with the requested page, then `data: [DONE]`. The stream opens at the first event, so
+ * errors found before any stage runs (missing inputs, unknown collections) are still plain JSON errors.
+ */
+export async function answerExecution(
+  ctx: AppContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  opts: { stream: boolean; totalStages: number; legacy: boolean },
+  run: (onEvent?: (e: RetrieverStreamEvent) => void) => Promise<ExecuteResult>,
+): Promise<unknown> {
+  if (!opts.stream) {
+    const out = await run();
+    return ctx.sign(req, opts.legacy ? { ...out, results: out.documents } : out);
+  }
+  let open = false;
+  let executionId = "";
+  const write = (data: string) => reply.raw.write(`data: ${data}\n\n`);
+  const send = (e: RetrieverStreamEvent) => {
+    if (!open) {
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        ...(reply.getHeaders() as Record<string, string>),
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        "x-accel-buffering": "no",
+      });
+      open = true;
+    }
+    executionId = e.execution_id;
+    write(JSON.stringify(ctx.sign(req, e)));
+  };
+  try {
+    const out = await run(send);
+    send({ event_type: "execution_complete", execution_id: out.execution_id, total_stages: opts.totalStages, documents: out.documents, pagination: out.pagination });
+  } catch (err) {
+    if (!open) throw err;
+    req.log.warn({ err }, "streamed execution failed");
+    send({ event_type: "execution_error", execution_id: executionId, total_stages: opts.totalStages, error: streamError(toApiError(err)) });
+  }
+  write("[DONE]");
+  reply.raw.end();
+  return reply;
+}
