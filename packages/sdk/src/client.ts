@@ -86,8 +86,8 @@ export interface FinalRequest {
   noNamespace?: boolean;
   /** An absolute URL used instead of `baseUrl + path` (a presigned upload target). */
   url?: string;
-  /** The URL authorises itself (presigned): no API key or namespace is sent to it. */
-  presigned?: boolean;
+  /** Send no API key or namespace: a presigned URL authorises itself; public retrievers need no account. */
+  anonymous?: boolean;
   /** Resolve to the response body as a byte stream (server-sent events) instead of parsed JSON. */
   streamResponse?: boolean;
   /** A non-JSON body; `open` is called once per attempt, so a retry sends a fresh stream. */
@@ -292,8 +292,8 @@ export class Mixpeek {
         ...(raw ? { "Content-Type": raw.contentType } : {}),
         ...(raw?.contentLength !== undefined ? { "Content-Length": String(raw.contentLength) } : {}),
       },
-      req.presigned ? undefined : this.#options.defaultHeaders,
-      req.presigned
+      req.anonymous ? undefined : this.#options.defaultHeaders,
+      req.anonymous
         ? {}
         : {
             Authorization: `Bearer ${this.apiKey}`,

@@ -308,6 +308,21 @@ describe("SDK ↔ scenecap server", () => {
     for await (const e of mx.retrievers.executeAdhocStream({ collection_identifiers: [col], input_schema: {}, inputs: {}, stages })) adhocEvents.push(e);
     expect(adhocEvents.at(-1)).toMatchObject({ event_type: "execution_complete", total_stages: 1 });
     await expect(mx.retrievers.executeStream("ret_missing", { inputs: {} }).next()).rejects.toBeInstanceOf(NotFoundError);
+
+    // Published: the public runs it by name, without the account key.
+    const pub = await mx.retrievers.publish(retrieverId!, { display_name: "E2E Search", display_config: { exposed_fields: ["description"] } });
+    expect(pub).toMatchObject({ public_name: "e2e-search", retriever_id: retrieverId });
+    expect(pub.public_api_key).toMatch(/^ret_sk_/);
+    expect((await mx.retrievers.getPublished(retrieverId!)).public_api_key).toBeUndefined();
+    const stranger = new Mixpeek({ apiKey: "sk_not_a_key", baseUrl, maxRetries: 0 });
+    const open = await stranger.retrievers.executePublic("e2e-search", { inputs: { query: "red car" } });
+    expect(open.documents.map((d) => d.document_id)).toEqual(run.documents.map((d) => d.document_id));
+    expect(Object.keys(open.documents[0]!).sort()).toEqual(["collection_id", "description", "document_id", "highlight", "score"]);
+    expect((await stranger.retrievers.executePublic("e2e-search", { inputs: { query: "red car" } }, { publicApiKey: pub.public_api_key! })).documents).toHaveLength(open.documents.length);
+    await expect(stranger.retrievers.executePublic("e2e-search", { inputs: { query: "x" } }, { publicApiKey: "ret_sk_wrong" })).rejects.toBeInstanceOf(AuthenticationError);
+    expect((await stranger.retrievers.publicConfig("e2e-search")).display_name).toBe("E2E Search");
+    await mx.retrievers.unpublish(retrieverId!);
+    await expect(stranger.retrievers.executePublic("e2e-search", { inputs: { query: "x" } })).rejects.toBeInstanceOf(NotFoundError);
     const stageIds = (await mx.retrievers.stages()).map((s) => s.stage_id);
     expect(stageIds).toContain("feature_search");
     await mx.retrievers.delete(retrieverId!);

@@ -124,6 +124,56 @@ async function* parseEvents(data: AsyncIterable<string>): AsyncGenerator<Retriev
   }
 }
 
+export interface RetrieverPublishParams {
+  /** URL-safe slug (3–50 of a-z, 0-9, "-"). */
+  public_name?: string;
+  display_name?: string;
+  description?: string;
+  /** `exposed_fields` limits the document fields public calls see. */
+  display_config?: { exposed_fields?: string[]; [key: string]: unknown };
+  rate_limit_config?: {
+    enabled?: boolean;
+    requests_per_minute?: number;
+    requests_per_hour?: number;
+    requests_per_day?: number;
+    max_results_per_query?: number;
+    [key: string]: unknown;
+  };
+  /** Public calls must send the key as `X-Public-API-Key`. */
+  require_api_key?: boolean;
+  [key: string]: unknown;
+}
+
+export interface PublishedRetriever {
+  retriever_id: string;
+  public_id?: string;
+  public_name: string;
+  display_name?: string | null;
+  description?: string | null;
+  display_config?: Record<string, unknown> | null;
+  rate_limit_config?: Record<string, unknown> | null;
+  require_api_key?: boolean;
+  public_url?: string;
+  /** Only in the publish response. */
+  public_api_key?: string;
+  created_at?: string;
+  [key: string]: unknown;
+}
+
+export interface PublicRetrieverConfig {
+  public_name: string;
+  display_name?: string | null;
+  description?: string | null;
+  display_config?: Record<string, unknown> | null;
+  input_schema?: Record<string, unknown>;
+  require_api_key?: boolean;
+  [key: string]: unknown;
+}
+
+function publicHeaders(options: RequestOptions, publicApiKey: string | undefined): RequestOptions {
+  return publicApiKey ? { ...options, headers: { ...options.headers, "X-Public-API-Key": publicApiKey } } : options;
+}
+
 export interface StageDefinition {
   stage_id: string;
   stage_type?: string;
@@ -168,6 +218,53 @@ export class Retrievers extends APIResource {
   /** `executeAdhoc` with `stream: true`; see `executeStream`. */
   executeAdhocStream(body: AdhocExecuteParams, options?: RequestOptions): AsyncGenerator<RetrieverStreamEvent> {
     return parseEvents(this._client.streamEvents("/v1/retrievers/execute", { ...body, stream: true }, options));
+  }
+
+  /**
+   * Publishes a stored retriever under a public name (`public_name`, or a slug of `display_name`). The response
+   * carries `public_api_key` once; keep it if the publication requires it.
+   */
+  async publish(retrieverIdentifier: string, body: RetrieverPublishParams, options?: RequestOptions): Promise<PublishedRetriever> {
+    return this._client.post(path`/v1/retrievers/${retrieverIdentifier}/publish`, body, options);
+  }
+
+  async getPublished(retrieverIdentifier: string, options?: RequestOptions): Promise<PublishedRetriever> {
+    return this._client.get(path`/v1/retrievers/${retrieverIdentifier}/publish`, options);
+  }
+
+  async unpublish(retrieverIdentifier: string, options?: RequestOptions): Promise<DeleteResponse> {
+    return this._client.delete(path`/v1/retrievers/${retrieverIdentifier}/publish`, options);
+  }
+
+  /**
+   * Runs a published retriever as the public does: without the account key or namespace, with
+   * `X-Public-API-Key` when `publicApiKey` is given.
+   */
+  async executePublic(
+    publicName: string,
+    body: RetrieverExecuteParams,
+    options?: RequestOptions & { publicApiKey?: string },
+  ): Promise<ExecuteResponse> {
+    const { publicApiKey, ...requestOptions } = options ?? {};
+    const res = await this._client.request<ExecuteResponse>({
+      method: "post",
+      path: path`/v1/public/retrievers/${publicName}/execute`,
+      body,
+      anonymous: true,
+      options: publicHeaders(requestOptions, publicApiKey),
+    });
+    return withDocuments(res);
+  }
+
+  /** The public configuration of a published retriever (names, display configuration, input schema). */
+  async publicConfig(publicName: string, options?: RequestOptions & { publicApiKey?: string }): Promise<PublicRetrieverConfig> {
+    const { publicApiKey, ...requestOptions } = options ?? {};
+    return this._client.request({
+      method: "get",
+      path: path`/v1/public/retrievers/${publicName}/config`,
+      anonymous: true,
+      options: publicHeaders(requestOptions, publicApiKey),
+    });
   }
 
   /** Runs a pipeline without storing it (`POST /v1/retrievers/execute`). */

@@ -108,7 +108,7 @@ export class Uploads extends APIResource {
       method: "put",
       path: "",
       url: session.presigned_url,
-      presigned: true,
+      anonymous: true,
       rawBody: {
         contentType: session.content_type,
         contentLength: size,
