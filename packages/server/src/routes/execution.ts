@@ -22,7 +22,10 @@ export async function answerExecution(
   }
   let open = false;
   let executionId = "";
-  const write = (data: string) => reply.raw.write(`data: ${data}\n\n`);
+  // A client that hangs up mid-stream must not take the process down: drop what no one reads.
+  const write = (data: string) => {
+    if (!reply.raw.destroyed && !reply.raw.writableEnded) reply.raw.write(`data: ${data}\n\n`);
+  };
   const send = (e: RetrieverStreamEvent) => {
     if (!open) {
       reply.hijack();
@@ -32,6 +35,7 @@ export async function answerExecution(
         "cache-control": "no-cache",
         "x-accel-buffering": "no",
       });
+      reply.raw.on("error", (err) => req.log.debug({ err }, "event stream closed by the client"));
       open = true;
     }
     executionId = e.execution_id;
@@ -46,6 +50,6 @@ export async function answerExecution(
     send({ event_type: "execution_error", execution_id: executionId, total_stages: opts.totalStages, error: streamError(toApiError(err)) });
   }
   write("[DONE]");
-  reply.raw.end();
+  if (!reply.raw.writableEnded) reply.raw.end();
   return reply;
 }
