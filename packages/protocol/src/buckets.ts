@@ -193,6 +193,22 @@ export const ObjectResponse = z.object({
 });
 export type ObjectResponse = z.infer<typeof ObjectResponse>;
 
+/** `POST /v1/buckets/{b}/objects/batch`: up to 100 objects, each validated on its own (partial success). */
+export const CreateObjectsBatchRequest = z.object({ objects: z.array(z.unknown()).min(1).max(100) });
+
+export const CreateObjectsBatchResponse = z.object({
+  succeeded: z.array(ObjectResponse),
+  /** `index` into the request's `objects`; `error` as in the error envelope. */
+  failed: z.array(z.object({
+    index: z.number().int(),
+    error: z.object({ message: z.string(), type: z.string(), status: z.number().int(), details: z.record(z.string(), z.unknown()).optional() }),
+  })),
+  total: z.number().int(),
+  succeeded_count: z.number().int(),
+  failed_count: z.number().int(),
+});
+export type CreateObjectsBatchResponse = z.infer<typeof CreateObjectsBatchResponse>;
+
 /** Answer of the raw upload route. */
 export const UploadResponse = z.object({
   upload_id: z.string(),

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import {
   BatchResponse, BucketResponse, CreateBatchRequest, CreateBucketRequest, CreateObjectQuery, CreateObjectRequest,
+  CreateObjectsBatchRequest, CreateObjectsBatchResponse,
   GenericDeleteResponse, ListQueryParams, ListRequest, ObjectResponse, SubmitBatchRequest, TaskResponse, UpdateBucketRequest,
   listResponse, type BlobResponse, type BucketSchema, type UniqueKey,
 } from "@scenecap/protocol";
@@ -9,7 +10,7 @@ import type { ResourceRecord } from "@scenecap/store";
 import { decodeBlobData, extForMime, mimeFromFilename, BLOB_SCHEME } from "../blobs.js";
 import { readUploadMeta } from "../services/uploads.js";
 import { eqFilter, type AppContext } from "../context.js";
-import { ApiError } from "../errors.js";
+import { ApiError, toApiError } from "../errors.js";
 import { newId } from "../ids.js";
 import { createBatchRecord, collectionsForBucket, submitBatch } from "../services/processing.js";
 import { isConflict } from "../store-errors.js";
@@ -254,6 +255,39 @@ export function bucketRoutes(env: RouteEnv): void {
     const bucket = await bucketOf(ctx, ns, params.bucket_identifier!);
     const rec = await createObject(ctx, ns, bucket, body, query);
     return ctx.sign(req, objectView(rec));
+  });
+
+  route(env, {
+    method: "POST", url: "/v1/buckets/:bucket_identifier/objects/batch", operationId: "createObjectsBatch",
+    summary: "Create up to 100 objects; each succeeds or fails on its own (nothing is processed until a batch is submitted)",
+    tag: "Bucket Objects", body: CreateObjectsBatchRequest, query: CreateObjectQuery.pick({ policy: true }), response: CreateObjectsBatchResponse,
+  }, async ({ req, params, ns, body, query }) => {
+    const bucket = await bucketOf(ctx, ns, params.bucket_identifier!);
+    const succeeded: ResourceRecord[] = [];
+    const failed: Array<{ index: number; error: ReturnType<ApiError["toEnvelope"]>["error"] & { status: number } }> = [];
+    let firstError: ApiError | null = null;
+    for (const [index, raw] of body.objects.entries()) {
+      try {
+        const parsed = CreateObjectRequest.safeParse(raw ?? {});
+        if (!parsed.success) throw ApiError.validation(parsed.error, "body", ["objects", index]);
+        succeeded.push(await createObject(ctx, ns, bucket, parsed.data, query));
+      } catch (err) {
+        const e = toApiError(err);
+        if (e.status >= 500) throw e; // a store outage is not one object's fault
+        firstError ??= e;
+        failed.push({ index, error: { ...e.toEnvelope().error, status: e.status } });
+      }
+    }
+    if (firstError && succeeded.length === 0) {
+      throw new ApiError(firstError.code, `No object was created; objects[${failed[0]!.index}]: ${firstError.message}`, { failed });
+    }
+    return ctx.sign(req, {
+      succeeded: succeeded.map(objectView),
+      failed,
+      total: body.objects.length,
+      succeeded_count: succeeded.length,
+      failed_count: failed.length,
+    });
   });
 
   route(env, {

@@ -90,6 +90,32 @@ export function apiSuite(backend: Backend): void {
       expect((await h.call("GET", `/v1/buckets/${b.bucket_id}/objects/${obj.object_id}`)).statusCode).toBe(404);
     });
 
+    it("objects/batch: each object succeeds or fails on its own; all failing is an error; at most 100", async () => {
+      const b = json(await h.call("POST", "/v1/buckets", { bucket_name: "bulk", bucket_schema: { properties: { video: { type: "video", required: true } } } }));
+      const video = (n: number) => ({ blobs: [{ property: "video", type: "video", data: `https://example.com/${n}.mp4` }], metadata: { n } });
+      const res = await h.call("POST", `/v1/buckets/${b.bucket_id}/objects/batch`, {
+        objects: [video(1), { blobs: [...video(9).blobs, { property: "nope", type: "video", data: "https://example.com/x.mp4" }] }, video(2), { metadata: { n: 4 } }, "not an object"],
+      });
+      expect(res.statusCode).toBe(200);
+      const out = json(res);
+      expect(out).toMatchObject({ total: 5, succeeded_count: 2, failed_count: 3 });
+      expect(out.succeeded.map((o: any) => o.metadata.n)).toEqual([1, 2]);
+      expect(out.succeeded[0]).toMatchObject({ bucket_id: b.bucket_id, status: "DRAFT" });
+      expect(out.failed.map((f: any) => f.index)).toEqual([1, 3, 4]);
+      expect(out.failed[0].error).toMatchObject({ status: 422, type: "ValidationError" });
+      expect(out.failed[0].error.message).toMatch(/"nope" is not a field/);
+      expect(out.failed[1].error.message).toMatch(/required by the bucket schema/);
+      expect(json(await h.call("GET", `/v1/buckets/${b.bucket_id}`)).object_count).toBe(2);
+
+      const none = await h.call("POST", `/v1/buckets/${b.bucket_id}/objects/batch`, { objects: [{ metadata: {} }] });
+      expect(none.statusCode).toBe(422);
+      expect(json(none).error.message).toMatch(/^No object was created; objects\[0\]/);
+      expect(json(none).error.details.failed).toHaveLength(1);
+      expect((await h.call("POST", `/v1/buckets/${b.bucket_id}/objects/batch`, { objects: [] })).statusCode).toBe(422);
+      expect((await h.call("POST", `/v1/buckets/${b.bucket_id}/objects/batch`, { objects: Array.from({ length: 101 }, (_, i) => video(i)) })).statusCode).toBe(422);
+      expect((await h.call("POST", "/v1/buckets/bkt_missing/objects/batch", { objects: [video(1)] })).statusCode).toBe(404);
+    });
+
     it("objects: unique_key with ?policy insert → 409, update → same object, upsert", async () => {
       const b = json(await h.call("POST", "/v1/buckets", {
         bucket_name: "uk", bucket_schema: { properties: { video: { type: "video" }, ext_id: { type: "string" } } }, unique_key: { fields: ["ext_id"] },
