@@ -232,6 +232,18 @@ describe("SDK ↔ scenecap server", () => {
     await mx.uploads.put(session, { path: file });
     await expect(mx.uploads.confirm(bucket.bucket_id, session.upload_id)).rejects.toThrow(/expected file_size_bytes/);
     await expect(mx.uploads.get(bucket.bucket_id, "upl_nothere")).rejects.toBeInstanceOf(NotFoundError);
+
+    // Several objects in one call, each on its own.
+    const batch = await mx.objects.createBatch(bucket.bucket_id, {
+      objects: [
+        { blobs: [{ property: "video", type: "video", data: "https://example.com/a.mp4" }], metadata: { n: 1 } },
+        { blobs: [{ property: "audio", type: "audio", data: "https://example.com/a.mp3" }] },
+      ],
+    });
+    expect(batch).toMatchObject({ succeeded_count: 1, failed_count: 1, failed: [{ index: 1, error: { status: 422 } }] });
+    expect(batch.succeeded[0]?.metadata).toEqual({ n: 1 });
+    await expect(mx.objects.createBatch(bucket.bucket_id, { objects: [{ blobs: [{ property: "audio", type: "audio" }] }] }))
+      .rejects.toBeInstanceOf(UnprocessableEntityError);
   });
 
   it("collections: list, update, features, trigger; tasks: list, delete", async () => {

@@ -55,6 +55,22 @@ export interface BucketObject {
   [key: string]: unknown;
 }
 
+export interface ObjectCreateBatchParams {
+  objects: Array<Omit<ObjectCreateParams, "policy" | "auto_process">>;
+  /** Query: unique-key policy for every object. */
+  policy?: "insert" | "update" | "upsert";
+  [key: string]: unknown;
+}
+
+export interface ObjectCreateBatchResponse {
+  succeeded: BucketObject[];
+  failed: Array<{ index: number; error: { message: string; type?: string; status?: number; [key: string]: unknown } }>;
+  total?: number;
+  succeeded_count?: number;
+  failed_count?: number;
+  [key: string]: unknown;
+}
+
 /** `/v1/buckets/{bucket}/objects` (also reachable as `mx.objects`). */
 export class Objects extends APIResource {
   async create(bucketIdentifier: string, params: ObjectCreateParams, options?: RequestOptions): Promise<BucketObject> {
@@ -66,6 +82,15 @@ export class Objects extends APIResource {
       body,
       options,
     });
+  }
+
+  /**
+   * Up to 100 objects in one call. Each is created or refused on its own: check `failed` (with the request
+   * index and the error); the call throws only when none was created. Nothing is processed until a batch runs.
+   */
+  async createBatch(bucketIdentifier: string, params: ObjectCreateBatchParams, options?: RequestOptions): Promise<ObjectCreateBatchResponse> {
+    const { policy, ...body } = params;
+    return this._client.request({ method: "post", path: path`/v1/buckets/${bucketIdentifier}/objects/batch`, query: { policy }, body, options });
   }
 
   async get(bucketIdentifier: string, objectId: string, options?: RequestOptions): Promise<BucketObject> {

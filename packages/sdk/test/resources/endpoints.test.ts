@@ -29,6 +29,7 @@ const CASES: Case[] = [
   { name: "buckets.delete", call: (mx) => mx.buckets.delete("bkt_1"), method: "DELETE", path: "/v1/buckets/bkt_1" },
   { name: "buckets.list", call: (mx) => mx.buckets.list({ search: "b" }), method: "POST", path: "/v1/buckets/list", body: { search: "b" } },
 
+  { name: "buckets.objects.createBatch", call: (mx) => mx.buckets.objects.createBatch("bkt_1", { objects: [{ blobs: [{ property: "video", type: "video", data: "https://x/v.mp4" }] }], policy: "insert" }), method: "POST", path: "/v1/buckets/bkt_1/objects/batch", body: { objects: [{ blobs: [{ property: "video", type: "video", data: "https://x/v.mp4" }] }] }, query: { policy: "insert" } },
   { name: "buckets.objects.create", call: (mx) => mx.buckets.objects.create("bkt_1", { blobs: [{ property: "video", type: "video", data: "https://x/v.mp4" }], policy: "upsert", auto_process: false }), method: "POST", path: "/v1/buckets/bkt_1/objects", body: { blobs: [{ property: "video", type: "video", data: "https://x/v.mp4" }] }, query: { policy: "upsert", auto_process: "false" } },
   { name: "objects.get", call: (mx) => mx.objects.get("bkt_1", "obj_1"), method: "GET", path: "/v1/buckets/bkt_1/objects/obj_1" },
   { name: "objects.delete", call: (mx) => mx.objects.delete("bkt_1", "obj_1"), method: "DELETE", path: "/v1/buckets/bkt_1/objects/obj_1" },
