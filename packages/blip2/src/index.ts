@@ -14,7 +14,7 @@ export type {
   Precision,
 } from "./model-types.js";
 export { loadBlip2Model, buildGraphs, type BuildOptions, type BuildReport } from "./model.js";
-export { BUILDER_VERSION, GRAPH_FILES, MANIFEST_FILE, type BuildManifest } from "./onnx/index.js";
+export { BUILDER_VERSION, DEFAULT_BLOCK_SIZE, GRAPH_FILES, MANIFEST_FILE, type BuildManifest } from "./onnx/index.js";
 export { OnnxBlip2Model, ModelInputError, resolveDevice, executionProviders } from "./runtime/index.js";
 export { CheckpointError, readBlip2Config, type Blip2Config } from "./checkpoint/index.js";
 

@@ -85,6 +85,6 @@ export interface LoadModelOptions {
   cacheDir?: string;
   /** Log sink for provider choice, build progress, fallbacks. */
   log?: (message: string) => void;
-  /** int4/int8 builds: MatMulNBits settings. @defaultValue { blockSize: 32, symmetric: true, accuracyLevel: 4 } */
+  /** int4/int8 builds: MatMulNBits settings. @defaultValue { blockSize: 128 (int4) or 32 (int8), symmetric: true, accuracyLevel: 4 } */
   quantization?: { blockSize?: number; symmetric?: boolean; accuracyLevel?: number };
 }

@@ -23,7 +23,7 @@ export interface BuildOptions {
   outDir?: string;
   /** Rebuild even when a matching manifest exists. @defaultValue false */
   force?: boolean;
-  /** MatMulNBits block size for int4/int8. @defaultValue 32 */
+  /** MatMulNBits block size. @defaultValue {@link DEFAULT_BLOCK_SIZE} of the precision */
   blockSize?: number;
   /** Symmetric quantization. @defaultValue true */
   symmetric?: boolean;
@@ -54,6 +54,13 @@ export interface BuildReport {
 
 export const MANIFEST_FILE = "manifest.json";
 
+/**
+ * MatMulNBits block size per quantized precision. int4 uses 128: against 32 its float32 scales add 6 % to the
+ * weights instead of 25 %, and on the blip2-opt-2.7b shapes prefill ran 28–33 % and decode steps 17–23 % faster
+ * on a 2-core CPU (interleaved A/B). Pass `blockSize: 32` for the finer quantization.
+ */
+export const DEFAULT_BLOCK_SIZE = { int4: 128, int8: 32 } as const;
+
 function sha256(data: string | Buffer): string {
   return createHash("sha256").update(data).digest("hex");
 }
@@ -77,7 +84,7 @@ export async function buildGraphs(modelDir: string, options: BuildOptions = {}):
   try {
     const quantized = precision === "int4" || precision === "int8";
     const quantization = quantized
-      ? { blockSize: options.blockSize ?? 32, symmetric: options.symmetric ?? true, accuracyLevel: options.accuracyLevel ?? 4 }
+      ? { blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE[precision], symmetric: options.symmetric ?? true, accuracyLevel: options.accuracyLevel ?? 4 }
       : null;
     const base = {
       builderVersion: BUILDER_VERSION,

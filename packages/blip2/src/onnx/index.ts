@@ -1,4 +1,4 @@
-export { buildGraphs, BUILDER_VERSION, GRAPH_FILES, MANIFEST_FILE } from "./build.js";
+export { buildGraphs, BUILDER_VERSION, DEFAULT_BLOCK_SIZE, GRAPH_FILES, MANIFEST_FILE } from "./build.js";
 export type { BuildOptions, BuildReport, BuildManifest } from "./build.js";
 export { buildVisionGraph, buildEmbedGraph, buildDecoderGraph } from "./blip2-graphs.js";
 export type { GraphOptions, GraphPrecision } from "./blip2-graphs.js";
