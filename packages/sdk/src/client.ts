@@ -324,8 +324,8 @@ export class Mixpeek {
    * POSTs and yields the `data` of each server-sent event until `[DONE]` or the end of the stream. Retries
    * apply until the response starts; an error status is thrown as the matching `APIError`.
    */
-  async *streamEvents(path: string, body: unknown, options?: RequestOptions): AsyncGenerator<string> {
-    const stream = await this.request<Readable>({ method: "post", path, body, options, streamResponse: true });
+  async *streamEvents(path: string, body: unknown, options?: RequestOptions, anonymous = false): AsyncGenerator<string> {
+    const stream = await this.request<Readable>({ method: "post", path, body, options, streamResponse: true, anonymous });
     const abort = () => stream.destroy(new APIUserAbortError());
     options?.signal?.addEventListener("abort", abort, { once: true });
     try {

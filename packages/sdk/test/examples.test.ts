@@ -57,6 +57,30 @@ describe("examples", () => {
     expect(none.stdout.trim()).toBe('no scene of my-collection matches "submarine"');
   });
 
+  it("publish-search.ts publishes once and searches by the public name, streamed, showing only exposed fields", async () => {
+    const mx = new Mixpeek({ apiKey: srv.apiKey, baseUrl: srv.baseUrl });
+    const { collection_id } = await mx.collections.ingest({
+      collection_id: "shop-clips",
+      source: { url: "https://example.com/shop.mp4" },
+      feature_extractors: [{ name: "scene_description", version: "v1", params: { model_id: "Salesforce/blip2-opt-2.7b" } }],
+    });
+    await mx.documents.create(collection_id, { start_time: 62.5, end_time: 70, description: "a dog running on the beach" });
+    await mx.documents.create(collection_id, { start_time: 0, end_time: 10, description: "a kitchen with a red kettle" });
+
+    for (const run of [1, 2]) {
+      const res = await example("publish-search.ts", ["dog beach", "shop-clips"], {});
+      expect(res.stderr, `run ${run}`).not.toMatch(/Error/);
+      expect(res.code).toBe(0);
+      expect(res.stdout.trim().split("\n")).toEqual([
+        `public search: POST ${srv.baseUrl}/v1/public/retrievers/shop-clips-search/execute`,
+        "stage captions: 1 matches",
+        "1:02.5–1:10.0  a dog running on the beach",
+      ]);
+    }
+    const published = await mx.retrievers.getPublished("shop-clips-search");
+    expect(published.display_config).toEqual({ exposed_fields: ["description", "start_time", "end_time", "thumbnail_url"] });
+  });
+
   it("search.ts reports a missing collection as a NotFoundError and exits 1", async () => {
     const res = await example("search.ts", ["dog", "no-such-collection"], {});
     expect(res.code).toBe(1);
@@ -64,7 +88,7 @@ describe("examples", () => {
   });
 
   it("examples print their usage and exit 2 without arguments or key", async () => {
-    for (const file of ["ingest-video.ts", "search.ts", "visual-qa.ts"]) {
+    for (const file of ["ingest-video.ts", "search.ts", "visual-qa.ts", "publish-search.ts"]) {
       const noArgs = await example(file, [], {});
       expect(noArgs.code).toBe(2);
       expect(noArgs.stderr).toContain(`usage: SCENECAP_API_KEY=<key> npx tsx examples/${file}`);

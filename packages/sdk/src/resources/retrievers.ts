@@ -256,6 +256,18 @@ export class Retrievers extends APIResource {
     return withDocuments(res);
   }
 
+  /** `executePublic` with `stream: true`; see `executeStream`. */
+  executePublicStream(
+    publicName: string,
+    body: RetrieverExecuteParams,
+    options?: RequestOptions & { publicApiKey?: string },
+  ): AsyncGenerator<RetrieverStreamEvent> {
+    const { publicApiKey, ...requestOptions } = options ?? {};
+    return parseEvents(
+      this._client.streamEvents(path`/v1/public/retrievers/${publicName}/execute`, { ...body, stream: true }, publicHeaders(requestOptions, publicApiKey), true),
+    );
+  }
+
   /** The public configuration of a published retriever (names, display configuration, input schema). */
   async publicConfig(publicName: string, options?: RequestOptions & { publicApiKey?: string }): Promise<PublicRetrieverConfig> {
     const { publicApiKey, ...requestOptions } = options ?? {};

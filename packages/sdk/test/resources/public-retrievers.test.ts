@@ -32,4 +32,17 @@ describe("published retrievers", () => {
     expect(requests[4]!.headers["x-public-api-key"]).toBeUndefined();
     expect(res.documents[0]?.document_id).toBe("d1"); // `results` → `documents`
   });
+
+  it("executePublicStream streams without the account key", async () => {
+    const { client, requests } = makeClient(() => ({
+      headers: { "content-type": "text/event-stream" },
+      body: `data: ${JSON.stringify({ event_type: "execution_complete", documents: [{ document_id: "d1" }] })}\n\ndata: [DONE]\n\n`,
+    }));
+    const events = [];
+    for await (const e of client.retrievers.executePublicStream("video-search", { inputs: { query: "x" } }, { publicApiKey: "ret_sk_k" })) events.push(e);
+    expect(events.map((e) => e.event_type)).toEqual(["execution_complete"]);
+    expect(requests[0]).toMatchObject({ path: "/v1/public/retrievers/video-search/execute", body: { inputs: { query: "x" }, stream: true } });
+    expect(requests[0]!.headers.authorization).toBeUndefined();
+    expect(requests[0]!.headers["x-public-api-key"]).toBe("ret_sk_k");
+  });
 });
