@@ -36,6 +36,17 @@ export function isFilterCondition(node: FilterCondition | LogicalOperator): node
   return typeof (node as FilterCondition).field === "string";
 }
 
+/** Every field path a filter tree compares. */
+export function filterFields(filter: LogicalOperator | undefined): string[] {
+  const out: string[] = [];
+  const walk = (node: FilterCondition | LogicalOperator) => {
+    if (isFilterCondition(node)) out.push(node.field);
+    else for (const children of [node.AND, node.OR, node.NOT]) for (const child of children ?? []) walk(child);
+  };
+  if (filter) walk(filter);
+  return out;
+}
+
 /** Raised by `normalizeFilters` for input that is no filter at all. */
 export class FilterSyntaxError extends Error {
   constructor(message: string, readonly path: Array<string | number> = []) {

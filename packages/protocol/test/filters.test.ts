@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FilterInput, matchesFilter, normalizeFilters, FilterSyntaxError } from "@scenecap/protocol";
+import { FilterInput, filterFields, matchesFilter, normalizeFilters, FilterSyntaxError } from "@scenecap/protocol";
 
 describe("normalizeFilters", () => {
   it("keeps a full tree", () => {
@@ -127,5 +127,14 @@ describe("matchesFilter agrees with the store's SQL semantics", () => {
     expect(t({ tags: { starts_with: "nat" } })).toBe(false);
     expect(t({ title: { regex: "^éclair" } })).toBe(true);
     expect(t({ tags: { regex: "nature" } })).toBe(false);
+  });
+});
+
+describe("filterFields", () => {
+  it("lists every compared field of a nested tree, in order", () => {
+    const tree = normalizeFilters({ AND: [{ field: "a", operator: "eq", value: 1 }, { OR: [{ field: "b.c", value: 2 }, { NOT: [{ field: "d", operator: "exists" }] }] }] });
+    expect(filterFields(tree)).toEqual(["a", "b.c", "d"]);
+    expect(filterFields(normalizeFilters({ start_time: { $gte: 10 } }))).toEqual(["start_time"]);
+    expect(filterFields(undefined)).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import {
   ExecuteResponse, ExecuteRetrieverRequest, GenericDeleteResponse, PublicName, PublicRetrieverConfigResponse,
-  PublishedRetrieverResponse, PublishRetrieverRequest, RateLimitConfig, type RetrieverStreamEvent, type StageConfig,
+  PublishedRetrieverResponse, PublishRetrieverRequest, RateLimitConfig, filterFields, type RetrieverStreamEvent, type StageConfig,
 } from "@scenecap/protocol";
 import type { ResourceRecord } from "@scenecap/store";
 import { hashApiKey } from "../auth.js";
@@ -182,6 +182,11 @@ export function publicRetrieverRoutes(env: RouteEnv): void {
     const page = executePage(body.pagination, body.settings);
     const exposed = ((rec.data.display_config as { exposed_fields?: string[] } | null)?.exposed_fields ?? []).filter((f) => typeof f === "string");
     const project = (docs: ExecuteResult["documents"] | undefined) => docs?.map((d) => exposeFields(d, exposed));
+    // A filter on a hidden field would reveal its values through which documents match.
+    const hidden = exposed.length > 0 ? filterFields(body.filters).filter((f) => !exposedKeys(exposed).has(f.split(".")[0]!)) : [];
+    if (hidden.length > 0) {
+      throw new ApiError("bad_request", `filters may only name exposed fields (${exposed.join(", ")}); ${JSON.stringify(hidden[0])} is not exposed`);
+    }
     const stages = retriever.data.stages as StageConfig[];
     return answerExecution(ctx, req, reply, { stream: body.stream, totalStages: stages.length, legacy: false }, async (onEvent) => {
       const forward = onEvent && ((e: RetrieverStreamEvent) => onEvent(e.documents ? { ...e, documents: project(e.documents) } : e));
@@ -218,11 +223,16 @@ function sameHash(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Never `_internal`; with `exposed_fields`, only those fields (dotted paths to top-level keys) and the identifiers. */
+/** Top-level document keys public callers see under `exposed_fields` (dotted paths count by their first key). */
+function exposedKeys(exposed: string[]): Set<string> {
+  return new Set(["document_id", "collection_id", "score", "highlight", ...exposed.map((f) => f.split(".")[0]!)]);
+}
+
+/** Never `_internal`; with `exposed_fields`, only those fields and the identifiers. */
 function exposeFields<T extends Record<string, unknown>>(doc: T, exposed: string[]): T {
   const { _internal, ...rest } = doc;
   if (exposed.length === 0) return rest as T;
-  const keep = new Set(["document_id", "collection_id", "score", "highlight", ...exposed.map((f) => f.split(".")[0]!)]);
+  const keep = exposedKeys(exposed);
   return Object.fromEntries(Object.entries(rest).filter(([k]) => keep.has(k))) as T;
 }
 

@@ -63,6 +63,14 @@ export function publicRetrieverSuite(backend: Backend): void {
       expect(wrong.statusCode).toBe(401);
       expect(json(wrong).error.type).toBe("UnauthorizedError");
 
+      // Filters may narrow on exposed fields only: a hidden one would leak through which documents match.
+      const narrowed = await anon("POST", "/v1/public/retrievers/shop-search/execute", { inputs: { query: "dog" }, filters: { start_time: { $gte: 10 } } });
+      expect(narrowed.statusCode).toBe(200);
+      expect(json(narrowed).documents.map((d: any) => d.document_id)).toEqual(["doc_1"]);
+      const probing = await anon("POST", "/v1/public/retrievers/shop-search/execute", { inputs: { query: "dog" }, filters: { AND: [{ field: "secret_note", operator: "eq", value: "internal" }] } });
+      expect(probing.statusCode).toBe(400);
+      expect(json(probing).error.message).toMatch(/"secret_note" is not exposed/);
+
       const config = json(await anon("GET", "/v1/public/retrievers/shop-search/config"));
       expect(config).toMatchObject({ public_name: "shop-search", description: "find scenes", input_schema: { query: { type: "text", required: true } } });
       const preflight = await anon("OPTIONS", "/v1/public/retrievers/shop-search/execute", undefined, { "access-control-request-method": "POST" });
