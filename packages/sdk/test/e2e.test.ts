@@ -211,6 +211,15 @@ describe("SDK ↔ scenecap server", () => {
     execFileSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=32x32", "-frames:v", "1", "-y", img]);
     const imgRes = await mx.collections.ingest({ collection_id: "e2e-stills", source: { path: img }, feature_extractors: [sceneExtractor] });
     expect((await mx.buckets.get(imgRes.bucket_id)).bucket_schema?.properties).toHaveProperty("image");
+
+    // Bytes in memory take the same upload path.
+    const pngBytes = readFileSync(img);
+    const bytesRes = await mx.collections.ingest({ collection_id: "e2e-stills", source: { data: new Uint8Array(pngBytes), filename: "still-bytes.png" } });
+    const bytesObject = await mx.objects.get(bytesRes.bucket_id, bytesRes.object_id);
+    expect(bytesObject.blobs?.[0]).toMatchObject({
+      property: "image",
+      details: { filename: "still-bytes.png", size_bytes: pngBytes.length, mime_type: "image/png", hash: createHash("sha256").update(pngBytes).digest("hex") },
+    });
   });
 
   it("uploads: create → put → confirm creates the object; a tampered URL, a size mismatch and a bad id are refused", async () => {

@@ -202,8 +202,8 @@ export class Collections extends APIResource {
     const bucket = await this._client.buckets.get(bucketId, options);
     const property = pickBlobProperty(collection, bucket, media.kind);
 
-    const blob = media.file
-      ? { upload_id: await this.#upload(bucketId, media.file, params.onUploadProgress, options) }
+    const blob = media.upload
+      ? { upload_id: await this.#upload(bucketId, media.upload, params.onUploadProgress, options) }
       : { data: media.data };
     const object = await this._client.buckets.objects.create(
       bucketId,
@@ -228,19 +228,17 @@ export class Collections extends APIResource {
     };
   }
 
-  /** A local file → presigned upload (create, PUT, confirm without creating an object) → its upload_id. */
-  async #upload(
-    bucketId: string,
-    file: { path: string; mime: string },
-    onProgress: IngestParams["onUploadProgress"],
-    options?: RequestOptions,
-  ): Promise<string> {
-    const confirmed = await this._client.buckets.uploads.uploadFile(
+  /** Content → presigned upload (create, PUT, confirm without creating an object) → its upload_id. */
+  async #upload(bucketId: string, up: UploadContent, onProgress: IngestParams["onUploadProgress"], options?: RequestOptions): Promise<string> {
+    const uploads = this._client.buckets.uploads;
+    const size = up.content instanceof Uint8Array ? up.content.byteLength : await fileSize(up.content.path);
+    const session = await uploads.create(
       bucketId,
-      { path: file.path, content_type: file.mime, create_object_on_confirm: false, ...(onProgress ? { onProgress } : {}) },
+      { filename: up.filename, content_type: up.mime, file_size_bytes: size, create_object_on_confirm: false },
       options,
     );
-    return confirmed.upload_id;
+    await uploads.put(session, up.content, { ...options, ...(onProgress ? { onProgress } : {}) });
+    return (await uploads.confirm(bucketId, session.upload_id, options)).upload_id;
   }
 
   async #find(ref: string, options?: RequestOptions): Promise<Collection | null> {
@@ -341,8 +339,15 @@ function validateIngest(params: IngestParams): { collection_id: string; extracto
   return { collection_id: collection_id.trim(), extractor };
 }
 
-/** Inline blob data, or a local file to send through a presigned upload (streamed, any size). */
-type PreparedMedia = { kind: MediaKind; data: BlobData; file?: never } | { kind: MediaKind; file: { path: string; mime: string }; data?: never };
+/** Content for a presigned upload: a local file (streamed) or bytes in memory. */
+interface UploadContent {
+  content: { path: string } | Uint8Array;
+  filename: string;
+  mime: string;
+}
+
+/** Inline blob data (URLs, base64 strings, data URIs), or content to send through a presigned upload. */
+type PreparedMedia = { kind: MediaKind; data: BlobData; upload?: never } | { kind: MediaKind; upload: UploadContent; data?: never };
 
 /** Decides the media kind and builds the blob `data` (reading a local file when given a path). */
 async function prepareMedia(source: IngestSource): Promise<PreparedMedia> {
@@ -366,7 +371,8 @@ async function prepareMedia(source: IngestSource): Promise<PreparedMedia> {
     }
     if (size === 0) throw new MixpeekError(`collections.ingest: ${source.path} is empty`);
     const mime = source.mime_type ?? mimeFromName(source.path) ?? "application/octet-stream";
-    return { kind: decideKind(source.type, mime, source.path), file: { path: source.path, mime } };
+    const { basename } = await import("node:path");
+    return { kind: decideKind(source.type, mime, source.path), upload: { content: { path: source.path }, filename: basename(source.path), mime } };
   }
   const raw = source.data;
   if (typeof raw === "string") {
@@ -381,9 +387,12 @@ async function prepareMedia(source: IngestSource): Promise<PreparedMedia> {
     return { kind: decideKind(source.type, mime, source.filename), data: blobData(raw.replace(/\s+/g, ""), mime, source.filename) };
   }
   if (raw instanceof Uint8Array || raw instanceof ArrayBuffer) {
-    const bytes = raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) : Buffer.from(raw);
+    // Bytes go up as a presigned upload: no base64 inflation, no JSON body limit.
+    const bytes = raw instanceof Uint8Array ? raw : new Uint8Array(raw);
+    if (bytes.byteLength === 0) throw new MixpeekError("collections.ingest: source.data is empty");
     const mime = source.mime_type ?? (source.filename ? mimeFromName(source.filename) : undefined);
-    return { kind: decideKind(source.type, mime, source.filename), data: blobData(bytes.toString("base64"), mime, source.filename) };
+    const kind = decideKind(source.type, mime, source.filename);
+    return { kind, upload: { content: bytes, filename: source.filename ?? "upload", mime: mime ?? "application/octet-stream" } };
   }
   throw new MixpeekError("collections.ingest: source.data must be a base64 string, a data: URI, a Uint8Array or an ArrayBuffer");
 }

@@ -25,7 +25,8 @@ function fakeMixpeek(seed: { collections?: Record<string, unknown>[]; buckets?: 
     let m: RegExpExecArray | null;
     if (req.url.host === "storage.example.com" && req.method === "PUT" && (m = /^\/put\/(upl_\d+)$/.exec(p))) {
       const chunks: Buffer[] = [];
-      for await (const c of req.body as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
+      if (req.body instanceof Uint8Array) chunks.push(Buffer.from(req.body)); // bytes in memory
+      else for await (const c of req.body as AsyncIterable<Buffer>) chunks.push(Buffer.from(c)); // a file stream
       uploaded.set(m[1]!, Buffer.concat(chunks));
       return { status: 200 };
     }
@@ -259,7 +260,7 @@ describe("collections.ingest", () => {
     expect(String(err.message)).not.toContain("secret");
   });
 
-  it("sends in-memory bytes and data URIs", async () => {
+  it("uploads in-memory bytes (presigned, raw) and sends data URIs and base64 strings inline", async () => {
     const api = fakeMixpeek();
     const { client, requests } = makeClient(api.handler);
     await client.collections.ingest({
@@ -267,8 +268,19 @@ describe("collections.ingest", () => {
       source: { data: new Uint8Array([1, 2, 3]), mime_type: "video/mp4", filename: "a.mp4" },
       feature_extractors: [extractor],
     });
-    expect(requests.find((r) => r.path.endsWith("/objects"))!.body).toEqual({
-      blobs: [{ property: "video", type: "video", data: { base64: "AQID", mime_type: "video/mp4", filename: "a.mp4" } }],
+    expect(requests.find((r) => r.path.endsWith("/uploads"))!.body).toEqual({
+      filename: "a.mp4", content_type: "video/mp4", file_size_bytes: 3, create_object_on_confirm: false,
+    });
+    const put = requests.find((r) => r.method === "PUT")!;
+    expect(put.headers["content-type"]).toBe("video/mp4");
+    expect(put.headers.authorization).toBeUndefined();
+    expect([...api.uploaded.values()][0]).toEqual(Buffer.from([1, 2, 3]));
+    const uploadId = [...api.uploaded.keys()][0];
+    expect(requests.find((r) => r.path.endsWith("/objects"))!.body).toEqual({ blobs: [{ property: "video", type: "video", upload_id: uploadId }] });
+
+    await client.collections.ingest({ collection_id: "mem64", source: { data: "AQID", mime_type: "video/mp4", filename: "b.mp4" }, feature_extractors: [extractor] });
+    expect(requests.filter((r) => r.path.endsWith("/objects")).at(-1)!.body).toEqual({
+      blobs: [{ property: "video", type: "video", data: { base64: "AQID", mime_type: "video/mp4", filename: "b.mp4" } }],
     });
     const uri = "data:image/jpeg;base64,/9j/AA==";
     await client.collections.ingest({ collection_id: "mem2", source: { data: uri }, feature_extractors: [extractor] });
@@ -316,6 +328,7 @@ describe("collections.ingest", () => {
       [{ collection_id: "c", source: { path: join(tmp, "missing.mp4") } }, /cannot read .*missing\.mp4 \(ENOENT\)/],
       [{ collection_id: "c", source: { path: tmp } }, /cannot read .* not a regular file/],
       [{ collection_id: "c", source: { path: emptyFile } }, /empty\.mp4 is empty/],
+      [{ collection_id: "c", source: { data: new Uint8Array(0) } }, /source\.data is empty/],
       [{ collection_id: "c", source: { data: "not base64 !!" } }, /base64 or a data: URI/],
       [{ collection_id: "c", source: { url: "https://e.com/v.mp4" }, feature_extractors: [{ version: "v1" }] }, /name must be a non-empty string/],
     ];
