@@ -8,7 +8,6 @@ import { defaultModelsDir } from "./models-dir.js";
 /** Default Hugging Face model id of the project. */
 export const DEFAULT_MODEL_ID = "Salesforce/blip2-opt-2.7b";
 
-
 /** Where a model id lives locally: `<modelsDir>/<owner>/<name>`. */
 export function modelPath(modelId: string, modelsDir: string = defaultModelsDir()): string {
   checkModelId(modelId);

@@ -230,15 +230,15 @@ export class Collections extends APIResource {
 
   /** Content → presigned upload (create, PUT, confirm without creating an object) → its upload_id. */
   async #upload(bucketId: string, up: UploadContent, onProgress: IngestParams["onUploadProgress"], options?: RequestOptions): Promise<string> {
-    const uploads = this._client.buckets.uploads;
-    const size = up.content instanceof Uint8Array ? up.content.byteLength : await fileSize(up.content.path);
-    const session = await uploads.create(
+    const confirmed = await this._client.buckets.uploads.send(
       bucketId,
-      { filename: up.filename, content_type: up.mime, file_size_bytes: size, create_object_on_confirm: false },
+      up.content,
+      up.size,
+      { filename: up.filename, content_type: up.mime, create_object_on_confirm: false },
+      onProgress,
       options,
     );
-    await uploads.put(session, up.content, { ...options, ...(onProgress ? { onProgress } : {}) });
-    return (await uploads.confirm(bucketId, session.upload_id, options)).upload_id;
+    return confirmed.upload_id;
   }
 
   async #find(ref: string, options?: RequestOptions): Promise<Collection | null> {
@@ -342,6 +342,7 @@ function validateIngest(params: IngestParams): { collection_id: string; extracto
 /** Content for a presigned upload: a local file (streamed) or bytes in memory. */
 interface UploadContent {
   content: { path: string } | Uint8Array;
+  size: number;
   filename: string;
   mime: string;
 }
@@ -372,7 +373,7 @@ async function prepareMedia(source: IngestSource): Promise<PreparedMedia> {
     if (size === 0) throw new MixpeekError(`collections.ingest: ${source.path} is empty`);
     const mime = source.mime_type ?? mimeFromName(source.path) ?? "application/octet-stream";
     const { basename } = await import("node:path");
-    return { kind: decideKind(source.type, mime, source.path), upload: { content: { path: source.path }, filename: basename(source.path), mime } };
+    return { kind: decideKind(source.type, mime, source.path), upload: { content: { path: source.path }, size, filename: basename(source.path), mime } };
   }
   const raw = source.data;
   if (typeof raw === "string") {
@@ -392,7 +393,7 @@ async function prepareMedia(source: IngestSource): Promise<PreparedMedia> {
     if (bytes.byteLength === 0) throw new MixpeekError("collections.ingest: source.data is empty");
     const mime = source.mime_type ?? (source.filename ? mimeFromName(source.filename) : undefined);
     const kind = decideKind(source.type, mime, source.filename);
-    return { kind, upload: { content: bytes, filename: source.filename ?? "upload", mime: mime ?? "application/octet-stream" } };
+    return { kind, upload: { content: bytes, size: bytes.byteLength, filename: source.filename ?? "upload", mime: mime ?? "application/octet-stream" } };
   }
   throw new MixpeekError("collections.ingest: source.data must be a base64 string, a data: URI, a Uint8Array or an ArrayBuffer");
 }

@@ -128,12 +128,21 @@ export class Uploads extends APIResource {
     const size = await fileSize(filePath);
     if (size === 0) throw new MixpeekError(`uploads.uploadFile: ${filePath} is empty`);
     const name = filename ?? basename(filePath);
-    const session = await this.create(
-      bucketIdentifier,
-      { ...rest, filename: name, content_type: content_type ?? mimeFromName(name) ?? "application/octet-stream", file_size_bytes: size },
-      options,
-    );
-    await this.put(session, { path: filePath }, { ...options, ...(onProgress ? { onProgress } : {}) });
+    const type = content_type ?? mimeFromName(name) ?? "application/octet-stream";
+    return this.send(bucketIdentifier, { path: filePath }, size, { ...rest, filename: name, content_type: type }, onProgress, options);
+  }
+
+  /** create → put → confirm, for a file or bytes whose size is known (it overrides `params.file_size_bytes`). */
+  async send(
+    bucketIdentifier: string,
+    content: { path: string } | Uint8Array,
+    size: number,
+    params: UploadCreateParams,
+    onProgress?: (sent: number, total: number) => void,
+    options?: RequestOptions,
+  ): Promise<UploadConfirmResponse> {
+    const session = await this.create(bucketIdentifier, { ...params, file_size_bytes: size }, options);
+    await this.put(session, content, { ...options, ...(onProgress ? { onProgress } : {}) });
     return this.confirm(bucketIdentifier, session.upload_id, options);
   }
 }

@@ -264,22 +264,22 @@ export function bucketRoutes(env: RouteEnv): void {
   }, async ({ req, params, ns, body, query }) => {
     const bucket = await bucketOf(ctx, ns, params.bucket_identifier!);
     const succeeded: ResourceRecord[] = [];
-    const failed: Array<{ index: number; error: ReturnType<ApiError["toEnvelope"]>["error"] & { status: number } }> = [];
-    let firstError: ApiError | null = null;
+    const errors: Array<{ index: number; error: ApiError }> = [];
     for (const [index, raw] of body.objects.entries()) {
       try {
         const parsed = CreateObjectRequest.safeParse(raw ?? {});
         if (!parsed.success) throw ApiError.validation(parsed.error, "body", ["objects", index]);
         succeeded.push(await createObject(ctx, ns, bucket, parsed.data, query));
       } catch (err) {
-        const e = toApiError(err);
-        if (e.status >= 500) throw e; // a store outage is not one object's fault
-        firstError ??= e;
-        failed.push({ index, error: { ...e.toEnvelope().error, status: e.status } });
+        const error = toApiError(err);
+        if (error.status >= 500) throw error; // a store outage is not one object's fault
+        errors.push({ index, error });
       }
     }
-    if (firstError && succeeded.length === 0) {
-      throw new ApiError(firstError.code, `No object was created; objects[${failed[0]!.index}]: ${firstError.message}`, { failed });
+    const failed = errors.map(({ index, error }) => ({ index, error: { ...error.toEnvelope().error, status: error.status } }));
+    const first = errors[0];
+    if (first && succeeded.length === 0) {
+      throw new ApiError(first.error.code, `No object was created; objects[${first.index}]: ${first.error.message}`, { failed });
     }
     return ctx.sign(req, {
       succeeded: succeeded.map(objectView),

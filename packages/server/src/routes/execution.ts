@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { RetrieverStreamEvent } from "@scenecap/protocol";
 import type { AppContext } from "../context.js";
-import { toApiError } from "../errors.js";
 import { streamError, type ExecuteResult } from "../services/retrieval.js";
 
 /**
@@ -13,7 +12,7 @@ export async function answerExecution(
   ctx: AppContext,
   req: FastifyRequest,
   reply: FastifyReply,
-  opts: { stream: boolean; totalStages: number; legacy: boolean },
+  opts: { stream: boolean; legacy: boolean },
   run: (onEvent?: (e: RetrieverStreamEvent) => void) => Promise<ExecuteResult>,
 ): Promise<unknown> {
   if (!opts.stream) {
@@ -21,7 +20,7 @@ export async function answerExecution(
     return ctx.sign(req, opts.legacy ? { ...out, results: out.documents } : out);
   }
   let open = false;
-  let executionId = "";
+  let last: Pick<RetrieverStreamEvent, "execution_id" | "total_stages"> = { execution_id: "", total_stages: 0 };
   // A client that hangs up mid-stream must not take the process down: drop what no one reads.
   const write = (data: string) => {
     if (!reply.raw.destroyed && !reply.raw.writableEnded) reply.raw.write(`data: ${data}\n\n`);
@@ -38,16 +37,16 @@ export async function answerExecution(
       reply.raw.on("error", (err) => req.log.debug({ err }, "event stream closed by the client"));
       open = true;
     }
-    executionId = e.execution_id;
+    last = e;
     write(JSON.stringify(ctx.sign(req, e)));
   };
   try {
     const out = await run(send);
-    send({ event_type: "execution_complete", execution_id: out.execution_id, total_stages: opts.totalStages, documents: out.documents, pagination: out.pagination });
+    send({ event_type: "execution_complete", execution_id: out.execution_id, total_stages: last.total_stages, documents: out.documents, pagination: out.pagination });
   } catch (err) {
     if (!open) throw err;
     req.log.warn({ err }, "streamed execution failed");
-    send({ event_type: "execution_error", execution_id: executionId, total_stages: opts.totalStages, error: streamError(toApiError(err)) });
+    send({ event_type: "execution_error", execution_id: last.execution_id, total_stages: last.total_stages, error: streamError(err) });
   }
   write("[DONE]");
   if (!reply.raw.writableEnded) reply.raw.end();

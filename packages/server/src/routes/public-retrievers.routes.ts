@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import {
   ExecuteResponse, ExecuteRetrieverRequest, GenericDeleteResponse, PublicName, PublicRetrieverConfigResponse,
-  PublishedRetrieverResponse, PublishRetrieverRequest, RateLimitConfig, filterFields, type RetrieverStreamEvent, type StageConfig,
+  PublishedRetrieverResponse, PublishRetrieverRequest, RateLimitConfig, filterFields, type RetrieverStreamEvent,
 } from "@scenecap/protocol";
 import type { ResourceRecord } from "@scenecap/store";
 import { hashApiKey } from "../auth.js";
@@ -139,7 +139,11 @@ export function publicRetrieverRoutes(env: RouteEnv): void {
       .send();
   });
 
-  async function publication(req: FastifyRequest, reply: FastifyReply, publicName: string): Promise<{ rec: ResourceRecord; retriever: ResourceRecord }> {
+  async function publication(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    publicName: string,
+  ): Promise<{ rec: ResourceRecord; retriever: ResourceRecord; limits: RateLimitConfig }> {
     const rec = PublicName.safeParse(publicName).success ? await ctx.store.resources.get("published_retriever", null, publicName) : null;
     // Looked up by name only: a public id is not a public name.
     if (!rec || rec.name !== publicName) throw new ApiError("not_found", `No published retriever named "${publicName}"`);
@@ -168,7 +172,7 @@ export function publicRetrieverRoutes(env: RouteEnv): void {
         });
       }
     }
-    return { rec, retriever };
+    return { rec, retriever, limits };
   }
 
   route(env, {
@@ -176,9 +180,8 @@ export function publicRetrieverRoutes(env: RouteEnv): void {
     summary: "Execute a published retriever (no account key; X-Public-API-Key when required)", tag: "Published retrievers", auth: "none",
     body: ExecuteRetrieverRequest, response: ExecuteResponse,
   }, async ({ req, reply, params, body }) => {
-    const { rec, retriever } = await publication(req, reply, params.public_name!);
+    const { rec, retriever, limits } = await publication(req, reply, params.public_name!);
     const ns = String(rec.data.namespace_id);
-    const maxResults = RateLimitConfig.parse(rec.data.rate_limit_config ?? {}).max_results_per_query;
     const page = executePage(body.pagination, body.settings);
     const exposed = ((rec.data.display_config as { exposed_fields?: string[] } | null)?.exposed_fields ?? []).filter((f) => typeof f === "string");
     const project = (docs: ExecuteResult["documents"] | undefined) => docs?.map((d) => exposeFields(d, exposed));
@@ -187,13 +190,12 @@ export function publicRetrieverRoutes(env: RouteEnv): void {
     if (hidden.length > 0) {
       throw new ApiError("bad_request", `filters may only name exposed fields (${exposed.join(", ")}); ${JSON.stringify(hidden[0])} is not exposed`);
     }
-    const stages = retriever.data.stages as StageConfig[];
-    return answerExecution(ctx, req, reply, { stream: body.stream, totalStages: stages.length, legacy: false }, async (onEvent) => {
+    return answerExecution(ctx, req, reply, { stream: body.stream, legacy: false }, async (onEvent) => {
       const forward = onEvent && ((e: RetrieverStreamEvent) => onEvent(e.documents ? { ...e, documents: project(e.documents) } : e));
       const out = await executeStoredRetriever(ctx, ns, retriever, {
         inputs: body.inputs,
         filters: body.filters,
-        page: { limit: Math.min(page.limit, maxResults), offset: page.offset },
+        page: { limit: Math.min(page.limit, limits.max_results_per_query), offset: page.offset },
       }, forward);
       return { ...out, documents: project(out.documents)! };
     });

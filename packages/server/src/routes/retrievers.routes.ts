@@ -2,7 +2,7 @@ import { z } from "zod";
 import {
   AdhocExecuteRequest, CreateRetrieverRequest, CreateRetrieverResponse, ExecuteResponse, ExecuteRetrieverRequest,
   GenericDeleteResponse, ListQueryParams, ListRequest, PaginationResponse, RetrieverResponse, STAGES, StageDefinitionResponse,
-  SCENE_DESCRIPTION, type StageConfig,
+  SCENE_DESCRIPTION,
 } from "@scenecap/protocol";
 import { ApiError } from "../errors.js";
 import { newId } from "../ids.js";
@@ -89,8 +89,7 @@ export function retrieverRoutes(env: RouteEnv): void {
     tag: "Retrievers", body: ExecuteRetrieverRequest, query: legacyQuery, response: ExecuteResponse,
   }, async ({ req, reply, params, ns, body, query }) => {
     const rec = await ctx.mustGet("retriever", ns, params.retriever_id!, "Retriever");
-    const stages = rec.data.stages as StageConfig[];
-    return answerExecution(ctx, req, reply, { stream: body.stream, totalStages: stages.length, legacy: !!query.include_legacy_results }, (onEvent) =>
+    return answerExecution(ctx, req, reply, { stream: body.stream, legacy: !!query.include_legacy_results }, (onEvent) =>
       executeStoredRetriever(ctx, ns, rec, { inputs: body.inputs, filters: body.filters, page: executePage(body.pagination, body.settings) }, onEvent));
   });
 
@@ -100,7 +99,7 @@ export function retrieverRoutes(env: RouteEnv): void {
   }, async ({ req, reply, ns, body, query }) => {
     const collectionIds = await resolveCollections(ctx, ns, body.collection_identifiers);
     reply.header("X-Execution-Mode", "adhoc");
-    return answerExecution(ctx, req, reply, { stream: body.stream, totalStages: body.stages.length, legacy: !!query.include_legacy_results }, (onEvent) =>
+    return answerExecution(ctx, req, reply, { stream: body.stream, legacy: !!query.include_legacy_results }, (onEvent) =>
       executeStages(ctx, {
         ns,
         collectionIds,

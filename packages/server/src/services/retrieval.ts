@@ -6,7 +6,7 @@ import {
 import type { ResourceRecord } from "@scenecap/store";
 import type { z } from "zod";
 import type { AppContext } from "../context.js";
-import { ApiError } from "../errors.js";
+import { ApiError, toApiError } from "../errors.js";
 import { newId } from "../ids.js";
 import { documentView } from "../views.js";
 import { featureUriMatches } from "./extractors.js";
@@ -91,7 +91,7 @@ export async function executeStoredRetriever(
 
 /** Error fields of a stream event. */
 export function streamError(err: unknown): NonNullable<RetrieverStreamEvent["error"]> {
-  const e = err instanceof ApiError ? err : new ApiError("internal", err instanceof Error ? err.message : String(err));
+  const e = toApiError(err);
   return { message: e.message, type: e.toEnvelope().error.type, status: e.status };
 }
 

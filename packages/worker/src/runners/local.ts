@@ -72,8 +72,12 @@ export function createLocalRunner(opts: LocalRunnerOptions): LocalRunner {
     }
   }
 
-  // Jobs whose process died on their last attempt: failed by the queue, recorded on their task here.
+  // Jobs whose process died on their last attempt: failed by the queue, recorded on their task here. Leases
+  // expire at lease granularity, so one sweep per third of a lease (shared by all slots) is enough.
+  let nextReapAt = 0;
   async function reap(): Promise<void> {
+    if (Date.now() < nextReapAt) return;
+    nextReapAt = Date.now() + Math.max(pollMs, Math.floor(leaseMs / 3));
     for (const job of await opts.store.jobs.reapExpired()) {
       processed++;
       log(`job ${job.id} failed (attempt ${job.attempts_made}/${job.max_attempts}, final): ${job.last_error}`);
